@@ -1,0 +1,49 @@
+"""claudelens_nb: move ClaudeLens conversations in and out of MongoDB.
+
+The public API is short; each name is imported on first use so `import claudelens_nb`
+stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "connect": "claudelens_nb.store.connection",
+    "Filter": "claudelens_nb.query",
+    "load_sessions": "claudelens_nb.query",
+    "load_messages": "claudelens_nb.query",
+    "iter_chunks": "claudelens_nb.query",
+    "iter_conversations": "claudelens_nb.query",
+    "seed_demo": "claudelens_nb.demo",
+    "CancelToken": "claudelens_nb.progress",
+    "Progress": "claudelens_nb.progress",
+    "export": "claudelens_nb.export",
+    "preview": "claudelens_nb.export",
+    "ExportOptions": "claudelens_nb.export",
+    "history": "claudelens_nb.export",
+    "delete_export": "claudelens_nb.export",
+    "cleanup_exports": "claudelens_nb.export",
+    "validate_file": "claudelens_nb.imports",
+    "import_file": "claudelens_nb.imports",
+    "undo_import": "claudelens_nb.imports",
+    "import_history": "claudelens_nb.imports",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'claudelens_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,323 @@
+"""The canonical conversation record, and its translation to and from ClaudeLens documents.
+
+A *conversation* is the dict that FORMATS.md defines for the JSON export, held in memory
+with `datetime` (UTC) timestamps and `Decimal` costs. Every reader (our files, Claude Code,
+claude.ai, ChatGPT) produces conversations; every writer consumes them. `to_json_value`
+turns one into what goes on disk.
+
+Lossless rule: every stored field that has no named place in the record goes into the
+record's `metadata`, and comes back out of it on import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from bson import Decimal128, ObjectId
+
+MESSAGE_TYPES = ("user", "assistant", "system", "tool_use", "tool_result", "summary")
+TITLE_MAX = 80
+
+# Message fields with a named place in the record; everything else is metadata.
+_MESSAGE_NAMED = {
+    "_id", "uuid", "sessionId", "type", "timestamp", "parentUuid", "content", "model",
+    "costUsd", "usage", "isSidechain",
+}
+_SESSION_NAMED = {
+    "_id", "sessionId", "projectId", "startedAt", "endedAt", "messageCount", "totalCost",
+    "summary", "title", "tags", "externalId", "branches", "parentConversationId", "custom_fields",
+}
+# Stored as datetimes; restored from ISO strings on import.
+DATETIME_KEYS = {"createdAt", "updatedAt", "startedAt", "endedAt", "timestamp", "importedAt"}
+_TOKEN_KEYS = {
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "cache_creation": "cache_creation_input_tokens",
+    "cache_read": "cache_read_input_tokens",
+}
+
+
+# ---------------------------------------------------------------- values
+
+def utc(dt: datetime) -> datetime:
+    """`dt` as an aware UTC datetime truncated to milliseconds (what BSON stores)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
+    return dt.replace(microsecond=(dt.microsecond // 1000) * 1000)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO-8601 UTC with milliseconds and a Z, the one timestamp spelling we write."""
+    if dt is None:
+        return None
+    dt = utc(dt)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_iso(value: str) -> datetime:
+    return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal128):
+        return value.to_decimal()
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def money_float(value: Any) -> float | None:
+    d = to_decimal(value)
+    return None if d is None else float(d)
+
+
+def to_json_value(value: Any) -> Any:
+    """A BSON / record value as plain JSON data (datetimes ISO, money float, ids str)."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, (Decimal128, Decimal)):
+        return money_float(value)
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def content_hash(uuid: str, type_: str, timestamp: datetime, message_data: Any) -> str:
+    """ClaudeLens's de-duplication hash: SHA-256 of the sorted-key JSON of four fields."""
+    payload = {
+        "uuid": uuid,
+        "type": type_,
+        "timestamp": iso(timestamp),
+        "message": to_json_value(message_data),
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- DB -> record
+
+def _tool_fields(type_: str, data: Any) -> tuple[str | None, Any]:
+    if not isinstance(data, Mapping):
+        return None, None
+    if data.get("type") == "tool_use":
+        return data.get("name"), data.get("input")
+    if type_ == "tool_use":
+        for block in data.get("content") or []:
+            if isinstance(block, Mapping) and block.get("type") == "tool_use":
+                return block.get("name"), block.get("input")
+    return None, None
+
+
+def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """One stored message as a canonical message record."""
+    usage = doc.get("usage") if isinstance(doc.get("usage"), Mapping) else None
+    tokens = {k: (usage.get(src) if usage else None) for k, src in _TOKEN_KEYS.items()}
+    metadata = {k: v for k, v in doc.items() if k not in _MESSAGE_NAMED}
+    if usage and set(usage) - set(_TOKEN_KEYS.values()):
+        metadata["usage"] = usage
+    tool_name, tool_input = _tool_fields(doc.get("type", ""), doc.get("messageData"))
+    return {
+        "id": doc.get("uuid"),
+        "parent_id": doc.get("parentUuid"),
+        "type": doc.get("type"),
+        "content": doc.get("content"),
+        "timestamp": doc.get("timestamp"),
+        "tokens": tokens,
+        "cost_usd": to_decimal(doc.get("costUsd")),
+        "model": doc.get("model"),
+        "tool_name": tool_name,
+        "tool_input": tool_input,
+        "is_sidechain": bool(doc.get("isSidechain", False)),
+        "metadata": metadata,
+    }
+
+
+def derive_title(summary: str | None, messages: Iterable[Mapping[str, Any]]) -> str | None:
+    """Summary, else the first user message, cut to 80 characters."""
+    text = summary
+    if not text:
+        for m in messages:
+            if m.get("type") == "user" and (m.get("content") or "").strip():
+                text = m["content"]
+                break
+    if not text:
+        return None
+    text = " ".join(str(text).split())
+    return text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 1] + "…"
+
+
+def most_used_model(messages: Iterable[Mapping[str, Any]]) -> str | None:
+    counts = Counter(m.get("model") for m in messages if m.get("model"))
+    if not counts:
+        return None
+    best = max(counts.values())
+    return min(name for name, n in counts.items() if n == best)
+
+
+def conversation_record(
+    session: Mapping[str, Any],
+    project: Mapping[str, Any] | None,
+    message_docs: list[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """One stored session (with its project and messages) as a canonical conversation."""
+    messages = [message_record(d) for d in message_docs]
+    started, ended = session.get("startedAt"), session.get("endedAt")
+    duration = None
+    if started and ended:
+        duration = round((ended - started).total_seconds(), 3)
+        duration = int(duration) if duration == int(duration) else duration
+    metadata = {k: v for k, v in session.items() if k not in _SESSION_NAMED}
+    metadata["custom_fields"] = dict(session.get("custom_fields") or {})
+    return {
+        "id": session.get("sessionId"),
+        "external_id": session.get("externalId"),
+        "title": session.get("title") or derive_title(session.get("summary"), message_docs),
+        "summary": session.get("summary"),
+        "project_id": str(project["_id"]) if project and project.get("_id") else None,
+        "project_name": project.get("name") if project else None,
+        "project_path": project.get("path") if project else None,
+        "created_at": started,
+        "updated_at": ended,
+        "duration_seconds": duration,
+        "model": most_used_model(message_docs),
+        "cost_usd": to_decimal(session.get("totalCost")),
+        "message_count": session.get("messageCount", len(messages)),
+        "tags": list(session.get("tags") or []),
+        "metadata": metadata,
+        "messages": messages,
+        "branches": list(session.get("branches") or []),
+        "parent_conversation_id": session.get("parentConversationId"),
+    }
+
+
+def record_to_json(conv: Mapping[str, Any]) -> dict[str, Any]:
+    """A canonical conversation as the JSON object FORMATS.md specifies (key order kept)."""
+    return to_json_value(conv)
+
+
+# ---------------------------------------------------------------- record -> DB
+
+def _restore_datetimes(meta: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(meta)
+    for key in DATETIME_KEYS & set(out):
+        if isinstance(out[key], str):
+            with contextlib.suppress(ValueError):
+                out[key] = parse_iso(out[key])
+    return out
+
+
+def to_decimal128(value: Any) -> Decimal128 | None:
+    d = to_decimal(value)
+    return None if d is None else Decimal128(d)
+
+
+def message_document(conversation_id: str, msg: Mapping[str, Any]) -> dict[str, Any]:
+    """A canonical message as the document ClaudeLens stores (without `_id`)."""
+    meta = _restore_datetimes(msg.get("metadata") or {})
+    ts = utc(msg["timestamp"])
+    doc: dict[str, Any] = {
+        "uuid": msg["id"],
+        "sessionId": conversation_id,
+        "type": msg["type"],
+        "timestamp": ts,
+        "parentUuid": msg.get("parent_id"),
+        "content": msg.get("content") or "",
+    }
+    usage = meta.pop("usage", None)
+    tokens = msg.get("tokens") or {}
+    if usage is None and any(tokens.get(k) is not None for k in _TOKEN_KEYS):
+        usage = {src: int(tokens[k]) for k, src in _TOKEN_KEYS.items() if tokens.get(k) is not None}
+    if msg.get("model"):
+        doc["model"] = msg["model"]
+    cost = to_decimal128(msg.get("cost_usd"))
+    if cost is not None:
+        doc["costUsd"] = cost
+    if usage is not None:
+        doc["usage"] = usage
+    doc["isSidechain"] = bool(msg.get("is_sidechain", False))
+    if "messageData" not in meta and msg.get("tool_name"):
+        meta["messageData"] = {
+            "type": "tool_use", "name": msg["tool_name"], "input": msg.get("tool_input") or {},
+        }
+    meta.pop("contentHash", None)
+    doc.update(meta)
+    doc["contentHash"] = content_hash(doc["uuid"], doc["type"], ts, doc.get("messageData"))
+    doc.setdefault("createdAt", ts)
+    return doc
+
+
+def session_document(conv: Mapping[str, Any], project_id: ObjectId) -> dict[str, Any]:
+    """A canonical conversation's session document. Derived totals are set by `session_stats`."""
+    meta = _restore_datetimes(conv.get("metadata") or {})
+    custom = meta.pop("custom_fields", None)
+    doc: dict[str, Any] = {"sessionId": conv["id"], "projectId": project_id}
+    doc["summary"] = conv.get("summary")
+    title = conv.get("title")
+    if title and title != derive_title(conv.get("summary"), conv.get("messages") or []):
+        doc["title"] = title
+    if conv.get("tags"):
+        doc["tags"] = list(conv["tags"])
+    if conv.get("external_id"):
+        doc["externalId"] = conv["external_id"]
+    if conv.get("branches"):
+        doc["branches"] = list(conv["branches"])
+    if conv.get("parent_conversation_id"):
+        doc["parentConversationId"] = conv["parent_conversation_id"]
+    if custom:
+        doc["custom_fields"] = custom
+    for k in ("createdAt", "updatedAt"):
+        meta.setdefault(k, utc(conv.get("created_at") or datetime.now(UTC)))
+    for k in ("messageCount", "totalCost", "startedAt", "endedAt"):
+        meta.pop(k, None)
+    doc.update(meta)
+    return doc
+
+
+def session_stats(messages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The derived session fields, from its stored message documents."""
+    n = 0
+    cost = Decimal(0)
+    first = last = None
+    tin = tout = tools = 0
+    for m in messages:
+        n += 1
+        c = to_decimal(m.get("costUsd"))
+        if c is not None:
+            cost += c
+        ts = m.get("timestamp")
+        if ts is not None:
+            first = ts if first is None or ts < first else first
+            last = ts if last is None or ts > last else last
+        usage = m.get("usage") or {}
+        tin += int(usage.get("input_tokens") or 0)
+        tout += int(usage.get("output_tokens") or 0)
+        if m.get("type") == "tool_use":
+            tools += 1
+    return {
+        "messageCount": n,
+        "totalCost": Decimal128(cost),
+        "startedAt": first,
+        "endedAt": last,
+        "inputTokens": tin,
+        "outputTokens": tout,
+        "totalTokens": tin + tout,
+        "toolsUsed": tools,
+    }

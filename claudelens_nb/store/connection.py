@@ -1,0 +1,89 @@
+"""connect(): the URI argument, then CLAUDELENS_MONGODB_URI, then the embedded server."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+
+from ..config import settings
+from ..errors import DatabaseUnavailable
+from .schema import ensure_schema
+from .server import ensure_server
+
+_CLIENTS: dict[str, MongoClient] = {}
+_LOCK = threading.Lock()
+_SELECTION_TIMEOUT_MS = 4000
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with any password replaced by `***`."""
+    return re.sub(r"(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+
+
+def _hosts(uri: str) -> str:
+    m = re.match(r"mongodb(?:\+srv)?://(?:[^@/]*@)?([^/?]+)", uri)
+    return m.group(1) if m else redact_uri(uri)
+
+
+def client_for(uri: str) -> MongoClient:
+    """A shared, pinged client for `uri`; raises DatabaseUnavailable naming the host."""
+    with _LOCK:
+        client = _CLIENTS.get(uri)
+        if client is not None:
+            return client
+        try:
+            client = MongoClient(
+                uri,
+                tz_aware=True,
+                serverSelectionTimeoutMS=_SELECTION_TIMEOUT_MS,
+                connectTimeoutMS=_SELECTION_TIMEOUT_MS,
+                appname="claudelens_nb",
+            )
+            client.admin.command("ping")
+        except (InvalidURI, ConfigurationError) as exc:
+            raise DatabaseUnavailable(
+                f"invalid MongoDB URI {redact_uri(uri)}: {redact_uri(str(exc))}"
+            ) from None
+        except PyMongoError as exc:
+            kind = type(exc).__name__
+            raise DatabaseUnavailable(
+                f"cannot reach MongoDB at {_hosts(uri)} ({redact_uri(uri)}): {kind}"
+            ) from None
+        _CLIENTS[uri] = client
+        return client
+
+
+def resolve_uri(uri: str | None = None) -> str:
+    """Which server to use, in the documented order; starts the embedded one if needed."""
+    if uri:
+        return uri
+    cfg = settings()
+    if cfg.uri:
+        return cfg.uri
+    return ensure_server(cfg.home).uri
+
+
+def connect(uri: str | None = None, db_name: str | None = None) -> Database:
+    """A handle on the ClaudeLens database, with its indexes in place."""
+    real_uri = resolve_uri(uri)
+    client = client_for(real_uri)
+    db = client.get_database(db_name or _db_name_from(real_uri) or settings().db_name)
+    ensure_schema(db)
+    return db
+
+
+def _db_name_from(uri: str) -> str | None:
+    m = re.match(r"mongodb(?:\+srv)?://[^/]+/([^?]+)", uri)
+    return m.group(1) if m else None
+
+
+def close_all() -> None:
+    """Close every cached client (tests, dashboard shutdown)."""
+    with _LOCK:
+        for client in _CLIENTS.values():
+            client.close()
+        _CLIENTS.clear()

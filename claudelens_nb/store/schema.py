@@ -1,0 +1,60 @@
+"""Idempotent schema set-up: ClaudeLens's own indexes plus ours."""
+
+from __future__ import annotations
+
+import threading
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+from . import collections as names
+
+_DONE: set[tuple[str, str]] = set()
+_LOCK = threading.Lock()
+
+
+def ensure_message_indexes(coll: Collection) -> None:
+    """uuid unique and (sessionId, timestamp): what ClaudeLens puts on each message collection."""
+    coll.create_index([("uuid", ASCENDING)], unique=True, name="uuid_1")
+    coll.create_index(
+        [("sessionId", ASCENDING), ("timestamp", ASCENDING)], name="sessionId_1_timestamp_1"
+    )
+
+
+def ensure_schema(db: Database, *, force: bool = False) -> None:
+    """Create every index we rely on; safe to call any number of times."""
+    key = (repr(db.client.address), db.name)
+    with _LOCK:
+        if key in _DONE and not force:
+            return
+        db[names.SESSIONS].create_index([("sessionId", ASCENDING)], unique=True, name="sessionId_1")
+        db[names.SESSIONS].create_index([("projectId", ASCENDING)], name="projectId_1")
+        db[names.SESSIONS].create_index([("startedAt", ASCENDING)], name="startedAt_1")
+        db[names.PROJECTS].create_index([("path", ASCENDING)], unique=True, name="path_1")
+        for coll in names.message_collections(db):
+            ensure_message_indexes(coll)
+        db[names.EXPORT_JOBS].create_index([("created_at", DESCENDING)], name="created_at_-1")
+        db[names.EXPORT_JOBS].create_index([("status", ASCENDING)], name="status_1")
+        db[names.IMPORT_JOBS].create_index([("created_at", DESCENDING)], name="created_at_-1")
+        db[names.IMPORT_JOBS].create_index([("source_sha256", ASCENDING)], name="source_sha256_1")
+        _DONE.add(key)
+
+
+def forget(db: Database) -> None:
+    """Drop the cached 'done' mark (after a database is dropped)."""
+    with _LOCK:
+        _DONE.discard((repr(db.client.address), db.name))
+
+
+_INDEXED: set[tuple[str, str, str]] = set()
+
+
+def collection_for_write(db: Database, ts, *, single: bool | None = None) -> Collection:
+    """`collections.collection_for`, with the message indexes ensured on first use."""
+    coll = names.collection_for(db, ts, single=single)
+    key = (repr(db.client.address), db.name, coll.name)
+    if key not in _INDEXED:
+        ensure_message_indexes(coll)
+        _INDEXED.add(key)
+    return coll

@@ -1,0 +1,71 @@
+"""Test fixtures: one real SecantusDB server per test run, a fresh database per test.
+
+Set CLAUDELENS_TEST_MONGODB_URI to run the same suite against another MongoDB server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pymongo.database import Database
+
+from claudelens_nb.store import connection, schema, server
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(os.environ.get("CLAUDELENS_FIXTURES", REPO.parent / "shared" / "fixtures"))
+OUTPUT = Path(os.environ.get("CLAUDELENS_TEST_OUTPUT", REPO / "test-output"))
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    uri = os.environ.get("CLAUDELENS_TEST_MONGODB_URI")
+    if uri:
+        yield uri
+        return
+    home = tmp_path_factory.mktemp("secantus-home")
+    info = server.ensure_server(home)
+    yield info.uri
+    connection.close_all()
+    server.stop_server(home)
+
+
+@pytest.fixture()
+def db(mongo_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A fresh, empty database; library calls without an explicit db land here too."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("CLAUDELENS_MONGODB_URI", mongo_uri)
+    monkeypatch.setenv("CLAUDELENS_DB", name)
+    monkeypatch.setenv("CLAUDELENS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CLAUDELENS_EXPORT_DIR", str(tmp_path / "exports"))
+    database = connection.connect(mongo_uri, name)
+    yield database
+    database.client.drop_database(name)
+    schema.forget(database)
+
+
+@pytest.fixture()
+def seeded_db(db: Database) -> Database:
+    """20 demo conversations of 30 messages over six monthly collections."""
+    from claudelens_nb.demo import seed_demo
+
+    seed_demo(db, sessions=20, messages_per_session=30, seed=7)
+    return db
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    if not FIXTURES.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"fixtures folder {FIXTURES} is missing; CI must run these tests")
+        pytest.skip(f"fixtures folder {FIXTURES} not found (set CLAUDELENS_FIXTURES)")
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
