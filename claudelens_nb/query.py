@@ -454,3 +454,31 @@ def iter_conversations(
             msgs = sorted(by_session[sid], key=lambda d: (d["timestamp"], d.get("uuid", "")))
             out.append(records.conversation_record(session, projects.get(session.get("projectId")), msgs))
         yield out
+
+
+# ---------------------------------------------------------------- for pickers
+
+def filter_options(*, db: Database | None = None) -> dict[str, Any]:
+    """What the filter pickers offer: projects, models, tags, and the date span.
+
+    Distinct values and a min/max come from the database, never from loading rows.
+    """
+    db = _get_db(db)
+    projects = [
+        {"id": str(d["_id"]), "name": d.get("name"), "path": d.get("path")}
+        for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1}).sort("name", 1)
+    ]
+    models: set[str] = set()
+    for coll in names.message_collections(db):
+        models.update(m for m in coll.distinct("model") if isinstance(m, str))
+    tags = sorted(t for t in db[names.SESSIONS].distinct("tags") if isinstance(t, str))
+    first = db[names.SESSIONS].find_one({}, {"startedAt": 1}, sort=[("startedAt", 1)])
+    last = db[names.SESSIONS].find_one({}, {"startedAt": 1}, sort=[("startedAt", -1)])
+    return {
+        "projects": projects,
+        "models": sorted(models),
+        "tags": tags,
+        "message_types": list(FILTER_MESSAGE_TYPES),
+        "first_date": first.get("startedAt") if first else None,
+        "last_date": last.get("startedAt") if last else None,
+    }
