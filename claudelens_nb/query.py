@@ -49,17 +49,16 @@ def _as_tuple(value: Any, what: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _as_datetime(value: Any, what: str, *, end: bool = False) -> datetime | None:
-    """A bound as an aware UTC datetime; a date as the end bound includes its whole day."""
+def _parse_when(value: Any, what: str) -> date | datetime | None:
+    """A date or an aware UTC datetime from what users type or pass."""
     if value in (None, ""):
         return None
     if isinstance(value, str):
         text = value.strip()
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                value = date.fromisoformat(text)
-            else:
-                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                return date.fromisoformat(text)
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise InvalidFilter(f"{what}: not a date: {text!r}") from None
     if isinstance(value, pd.Timestamp):
@@ -67,9 +66,16 @@ def _as_datetime(value: Any, what: str, *, end: bool = False) -> datetime | None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
-        start = datetime.combine(value, time.min, tzinfo=UTC)
-        return start + timedelta(days=1) if end else start
+        return value
     raise InvalidFilter(f"{what}: not a date: {value!r}")
+
+
+def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """The query bound; a date as the end bound includes its whole day."""
+    if value is None or isinstance(value, datetime):
+        return value
+    start = datetime.combine(value, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
 
 
 def _as_money(value: Any, what: str) -> Decimal | None:
@@ -113,8 +119,10 @@ class Filter:
             raise InvalidFilter(
                 f"unknown message type {unknown[0]!r}; use one of {', '.join(FILTER_MESSAGE_TYPES)}"
             )
-        start = _as_datetime(self.since, "since")
-        end = _as_datetime(self.until, "until", end=True)
+        set_(self, "since", _parse_when(self.since, "since"))
+        set_(self, "until", _parse_when(self.until, "until"))
+        start = _bound(self.since, end=False)
+        end = _bound(self.until, end=True)
         if start and end and end <= start:
             raise InvalidFilter(f"the end date {self.until} is before the start date {self.since}")
         set_(self, "_start", start)

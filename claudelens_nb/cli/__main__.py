@@ -1,0 +1,7 @@
+"""python -m claudelens_nb.cli"""
+
+import sys
+
+from . import main
+
+sys.exit(main())
