@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sets up what claudelens-nb needs on a fresh machine: Debian packages (when we may install
+# them) and a virtual environment in .venv with the package installed editable.
+# Usage: scripts/bootstrap.sh [run|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=${1:-run}
+
+debs=(libmagic1 fonts-dejavu-core)
+if [ "$want" = test ]; then
+  debs+=(poppler-utils chromium fonts-noto-cjk)
+fi
+missing=()
+for p in "${debs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo=none; fi
+  if [ "$sudo" = none ]; then
+    echo "please install these Debian packages: ${missing[*]}" >&2
+  else
+    echo "installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+py=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$py" -m venv .venv
+fi
+stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-$want"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  if [ "$want" = test ]; then
+    .venv/bin/python -m pip install -q -e ".[test]"
+  else
+    .venv/bin/python -m pip install -q -e .
+  fi
+  touch "$stamp"
+fi
