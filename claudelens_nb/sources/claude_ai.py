@@ -1,0 +1,162 @@
+"""claude.ai data export (`conversations.json` or the export zip) as conversations.
+
+Each conversation: uuid, name, created_at, updated_at, chat_messages (sender human or
+assistant; `text` and/or `content` blocks; `attachments` and `files`). Content blocks win
+over `text` when present (thinking marked, tool calls summarised inline); attachments and
+files are kept in the message metadata and named in the text. Where messages carry
+`parent_message_uuid`, the visible thread is the latest leaf (or
+`current_leaf_message_uuid`) followed back; other branches go into `branches` (threads.py).
+Without it the messages form one thread in file order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .. import records
+from ..reading import ReadReport
+from . import threads
+from .content import duration_seconds, empty_tokens, flatten, parse_time
+from .exports import conversations
+
+KIND = "claude_ai"
+PROJECT = ("claude.ai", "claude.ai://")
+ROOT_PARENT = "00000000-0000-4000-8000-000000000000"
+_SENDER_TYPE = {"human": "user", "user": "user", "assistant": "assistant"}
+_CONSUMED = {"uuid", "name", "summary", "created_at", "updated_at", "chat_messages"}
+_SIDE = ("attachments", "files", "files_v2")
+
+
+def message_text(msg: Mapping[str, Any]) -> str:
+    blocks = msg.get("content")
+    text = flatten(blocks, tools_inline=True) if isinstance(blocks, list) and blocks else ""
+    if not text:
+        text = msg.get("text") if isinstance(msg.get("text"), str) else ""
+    names = [f"[Attachment: {a.get('file_name') or 'unnamed'}]"
+             for a in msg.get("attachments") or [] if isinstance(a, Mapping)]
+    names += [f"[File: {f.get('file_name') or f.get('file_uuid') or 'unnamed'}]"
+              for f in msg.get("files") or [] if isinstance(f, Mapping)]
+    return "\n\n".join(x for x in [text, *names] if x)
+
+
+def _record(msg: Mapping[str, Any], mid: str, parent_id: str | None, fallback_ts: Any,
+            file: str, report: ReadReport) -> dict[str, Any] | None:
+    sender = msg.get("sender")
+    type_ = _SENDER_TYPE.get(sender)
+    if type_ is None:
+        report.warning(f"unknown sender {sender!r}; stored as a system message", file=file, record=mid)
+        type_ = "system"
+    ts = parse_time(msg.get("created_at")) or fallback_ts
+    if ts is None:
+        report.error("message without created_at", file=file, record=mid)
+        return None
+    meta: dict[str, Any] = {"messageData": {k: v for k, v in msg.items() if k not in _SIDE}}
+    meta.update((k, msg[k]) for k in _SIDE if k in msg)
+    return {
+        "id": mid,
+        "parent_id": parent_id,
+        "type": type_,
+        "content": message_text(msg),
+        "timestamp": ts,
+        "tokens": empty_tokens(),
+        "cost_usd": None,
+        "model": None,
+        "tool_name": None,
+        "tool_input": None,
+        "is_sidechain": False,
+        "metadata": meta,
+    }
+
+
+def _conversation(obj: Mapping[str, Any], file: str, n: int,
+                  report: ReadReport) -> dict[str, Any] | None:
+    cid = obj.get("uuid")
+    raw = obj.get("chat_messages")
+    if not isinstance(cid, str) or not isinstance(raw, list):
+        report.error("conversation without a uuid or chat_messages", file=file, record=str(cid or n))
+        return None
+    start = parse_time(obj.get("created_at"))
+    by_id: dict[str, Mapping[str, Any]] = {}
+    order: list[str] = []
+    for i, msg in enumerate(raw):
+        if not isinstance(msg, Mapping):
+            report.error(f"message {i} is not an object", file=file, record=cid)
+            continue
+        mid = msg.get("uuid") if isinstance(msg.get("uuid"), str) else f"{cid}:{i}"
+        if mid in by_id:
+            report.warning(f"message {mid} appears twice; the first is kept", file=file, record=cid)
+            continue
+        by_id[mid] = msg
+        order.append(mid)
+    tree = any("parent_message_uuid" in m for m in by_id.values())
+    messages: list[dict[str, Any]] = []
+    branches: list[dict[str, Any]] = []
+
+    def build(ids: list[str], prev: str | None) -> list[dict[str, Any]]:
+        out, ts = [], start
+        for mid in ids:
+            rec = _record(by_id[mid], mid, prev, ts, file, report)
+            if rec is not None:
+                out.append(rec)
+                prev, ts = mid, rec["timestamp"]
+        return out
+
+    if tree:
+        parent = {m: (p if isinstance(p := by_id[m].get("parent_message_uuid"), str)
+                      and p != ROOT_PARENT and p in by_id else None) for m in order}
+        leaf = obj.get("current_leaf_message_uuid")
+        if leaf not in by_id:
+            leaves = [m for m in order if m not in set(parent.values())]
+            leaf = max(leaves, key=lambda m: (parse_time(by_id[m].get("created_at")) or start,
+                                              order.index(m)), default=None)
+        visible = threads.path_to_root(leaf, parent) if leaf else []
+        messages = build(visible, None)
+        for fork, ids in threads.branch_paths(order, parent, visible):
+            recs = build(ids, fork)
+            if recs:
+                branches.append(threads.branch_record(fork, ids[-1], recs))
+    else:
+        messages = build(order, None)
+    if not messages:
+        report.skipped["empty conversation"] += 1
+        return None
+    project = obj.get("project") if isinstance(obj.get("project"), Mapping) else None
+    name, path = PROJECT
+    if project and project.get("name"):
+        name, path = project["name"], f"claude.ai://project/{project.get('uuid') or project['name']}"
+    created = start or messages[0]["timestamp"]
+    updated = parse_time(obj.get("updated_at")) or max(m["timestamp"] for m in messages)
+    meta = {"custom_fields": {}}
+    meta.update((k, v) for k, v in obj.items() if k not in _CONSUMED)
+    summary = obj.get("summary") if isinstance(obj.get("summary"), str) and obj["summary"] else None
+    return {
+        "id": cid,
+        "external_id": cid,
+        "title": obj.get("name") or records.derive_title(summary, messages),
+        "summary": summary,
+        "project_id": None,
+        "project_name": name,
+        "project_path": path,
+        "created_at": created,
+        "updated_at": updated,
+        "duration_seconds": duration_seconds(created, updated),
+        "model": obj.get("model") if isinstance(obj.get("model"), str) else None,
+        "cost_usd": Decimal(0),
+        "message_count": len(messages),
+        "tags": [],
+        "metadata": meta,
+        "messages": sorted(messages, key=lambda m: m["timestamp"]),
+        "branches": branches,
+        "parent_conversation_id": None,
+    }
+
+
+def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
+    """Canonical conversations of a claude.ai data export."""
+    for file, n, obj in conversations(path, KIND, report):
+        conv = _conversation(obj, file, n, report)
+        if conv is not None:
+            yield conv

@@ -1,0 +1,391 @@
+"""Claude Code transcripts (`~/.claude/projects/<encoded path>/<session>.jsonl`) as conversations.
+
+Input: a `projects` folder, one project folder, one `.jsonl`, `~/.claude` itself, or a zip of
+any of them. Files are read one project folder at a time; sub-agent files
+(`<session>/subagents/agent-*.jsonl`) join their parent session through `sessionId`.
+
+Messages are shaped the way ClaudeLens's ingest shapes them: the line's `uuid` is the
+message id (stable, so a re-import only adds new lines), `messageData` is the raw
+`message`, an assistant line's tool_use blocks become `{uuid}_tool_{i}` documents whose
+parent is the assistant message, a user line's tool_result parts become `{uuid}_result_{i}`
+documents whose parent is the tool_use document they answer (else the user message).
+Unlike ClaudeLens, split-out tool documents keep the line's own `isSidechain`, so
+"sidechain" keeps meaning "written by a sub-agent".
+
+Choices where the input is ambiguous:
+- A `uuid` seen twice in one session: the line from the session's own file wins over a
+  copy in another file, then the earlier line; a differing copy is reported as a warning.
+- One API response written as several lines (same `message.id` and `requestId`): the
+  earliest line carries usage and cost, the others get tokens None and cost None.
+- `summary` lines attach to the session holding their `leafUuid` (the summary of the latest
+  leaf wins); `custom-title` beats `ai-title` for the title; without either the title is
+  derived (summary, else first user message).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from .. import pricing, records
+from ..reading import ReadReport
+from . import archive
+from .content import duration_seconds, empty_tokens, flatten, parse_time, tool_summary
+
+KIND = "claude_code"
+MESSAGE_KINDS = frozenset({"user", "assistant", "system"})
+# Bookkeeping lines Claude Code writes that hold nothing a conversation needs.
+SKIPPED_KINDS = frozenset({
+    "file-history-snapshot", "queue-operation", "progress", "attachment", "last-prompt",
+    "agent-name", "mode", "permission-mode", "cost-state", "tag", "pr-link", "hook",
+})
+TITLE_KINDS = {"custom-title": "customTitle", "ai-title": "aiTitle"}
+_CONSUMED = frozenset({
+    "type", "uuid", "parentUuid", "timestamp", "sessionId", "isSidechain", "message",
+    "costUSD", "costUsd",
+})
+_COPIED_TO_PARTS = ("cwd", "gitBranch", "version", "userType", "requestId")
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+UNKNOWN_PROJECT = ("Unknown Project", "unknown")
+
+
+def default_projects_dir() -> Path:
+    """Where Claude Code keeps transcripts: $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects."""
+    base = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(base).expanduser() if base else Path.home() / ".claude") / "projects"
+
+
+def project_of(cwd: str | None) -> tuple[str, str]:
+    """(name, path) of the project a working directory belongs to; Windows paths too."""
+    if not cwd or not isinstance(cwd, str):
+        return UNKNOWN_PROJECT
+    windows = "\\" in cwd or bool(_DRIVE.match(cwd))
+    pure = PureWindowsPath(cwd) if windows else PurePosixPath(cwd)
+    return (pure.name or cwd), cwd
+
+
+# ---------------------------------------------------------------- reading lines
+
+@dataclass
+class _Line:
+    obj: dict[str, Any]
+    file: str
+    line: int
+    order: int  # position in the whole read, for stable sorting
+    ts: datetime
+
+
+@dataclass
+class _Unit:
+    """What one project folder's files hold, before sessions are built."""
+
+    lines: dict[str, list[_Line]] = field(default_factory=lambda: defaultdict(list))
+    home: dict[str, str] = field(default_factory=dict)  # file -> the session it belongs to
+    summaries: list[tuple[str, str, str, int]] = field(default_factory=list)
+    titles: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    order: int = 0
+
+
+def _unit_of(name: str) -> str:
+    p = PurePosixPath(name)
+    if p.parent.name == "subagents":
+        return str(p.parent.parent.parent)
+    return str(p.parent)
+
+
+def _read_file(entry: archive.Entry, unit: _Unit, report: ReadReport) -> None:
+    report.files += 1
+    sessions_here: Counter = Counter()
+    pending_titles: list[tuple[str | None, str, str]] = []
+    with entry.open() as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            report.lines += 1
+            unit.order += 1
+            _read_line(raw, entry.name, number, unit, report, sessions_here, pending_titles)
+    stem = PurePosixPath(entry.name).stem
+    owner = stem if stem in sessions_here else (
+        sessions_here.most_common(1)[0][0] if sessions_here else None)
+    if owner:
+        unit.home[entry.name] = owner
+    for sid, key, text in pending_titles:
+        if sid or owner:
+            unit.titles[sid or owner][key] = text  # type: ignore[index]
+
+
+def _read_line(
+    raw: bytes, file: str, number: int, unit: _Unit, report: ReadReport,
+    sessions_here: Counter, pending_titles: list[tuple[str | None, str, str]],
+) -> None:
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        report.error(f"not valid JSON ({exc})", file=file, line=number)
+        return
+    if not isinstance(obj, dict):
+        report.error(f"line is a JSON {type(obj).__name__}, not an object", file=file, line=number)
+        return
+    kind = obj.get("type")
+    if not isinstance(kind, str) or not kind:
+        report.error("line has no 'type'", file=file, line=number)
+        return
+    if kind in MESSAGE_KINDS:
+        missing = [k for k in ("uuid", "sessionId") if not isinstance(obj.get(k), str) or not obj[k]]
+        ts = parse_time(obj.get("timestamp"))
+        if ts is None:
+            missing.append("timestamp")
+        if missing:
+            report.error(f"{kind} line without a valid {', '.join(missing)}; line skipped",
+                         file=file, line=number, record=obj.get("uuid") if isinstance(obj.get("uuid"), str) else None)
+            return
+        sessions_here[obj["sessionId"]] += 1
+        unit.lines[obj["sessionId"]].append(_Line(obj, file, number, unit.order, ts))
+    elif kind == "summary":
+        leaf, text = obj.get("leafUuid"), obj.get("summary")
+        if isinstance(leaf, str) and isinstance(text, str) and text.strip():
+            unit.summaries.append((leaf, text, file, number))
+        else:
+            report.skipped["summary (empty)"] += 1
+    elif kind in TITLE_KINDS:
+        text = obj.get(TITLE_KINDS[kind]) or obj.get("title")
+        if isinstance(text, str) and text.strip():
+            sid = obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None
+            pending_titles.append((sid, kind, text.strip()))
+            report.used[kind] += 1
+        else:
+            report.skipped[kind] += 1
+    elif kind in SKIPPED_KINDS:
+        report.skipped[kind] += 1
+    else:
+        if not report.skipped.get(kind):
+            report.warning(f"unknown line type {kind!r} skipped (counted in the report)",
+                           file=file, line=number)
+        report.skipped[kind] += 1
+
+
+# ---------------------------------------------------------------- lines -> messages
+
+class _Session:
+    """Builds one session's message records in timestamp order."""
+
+    def __init__(self, sid: str, report: ReadReport) -> None:
+        self.sid = sid
+        self.report = report
+        self.messages: list[dict[str, Any]] = []
+        self.tool_docs: dict[str, str] = {}  # tool_use block id -> tool_use document id
+        self.responses: set[tuple[str, Any]] = set()
+
+    def add(self, ln: _Line) -> None:
+        obj = ln.obj
+        kind = obj["type"]
+        meta: dict[str, Any] = {}
+        if "message" in obj:
+            meta["messageData"] = obj["message"]
+        meta.update((k, v) for k, v in obj.items() if k not in _CONSUMED)
+        base = {
+            "id": obj["uuid"],
+            "parent_id": obj.get("parentUuid"),
+            "type": kind,
+            "content": "",
+            "timestamp": ln.ts,
+            "tokens": empty_tokens(),
+            "cost_usd": None,
+            "model": None,
+            "tool_name": None,
+            "tool_input": None,
+            "is_sidechain": bool(obj.get("isSidechain")),
+            "metadata": meta,
+        }
+        message = obj.get("message")
+        if kind == "assistant":
+            self._assistant(base, obj, message, ln)
+        elif kind == "user":
+            self._user(base, message, ln)
+        else:
+            if isinstance(obj.get("content"), (str, list)):
+                base["content"] = flatten(obj["content"])
+                meta.pop("content", None)
+            elif isinstance(message, Mapping):
+                base["content"] = flatten(message.get("content"))
+            self.messages.append(base)
+
+    def _part(self, base: dict[str, Any], suffix: str, type_: str, content: str,
+              block: Any) -> dict[str, Any]:
+        meta = {"messageData": block}
+        meta.update((k, base["metadata"][k]) for k in _COPIED_TO_PARTS if k in base["metadata"])
+        return {
+            **base, "id": f"{base['id']}{suffix}", "parent_id": base["id"], "type": type_,
+            "content": content, "tokens": empty_tokens(), "cost_usd": None, "model": None,
+            "metadata": meta,
+        }
+
+    def _assistant(self, base: dict[str, Any], obj: Mapping[str, Any], message: Any,
+                   ln: _Line) -> None:
+        blocks = message.get("content") if isinstance(message, Mapping) else message
+        base["content"] = flatten(blocks)
+        if isinstance(message, Mapping):
+            model = message.get("model") if isinstance(message.get("model"), str) else None
+            base["model"] = model
+            usage = message.get("usage") if isinstance(message.get("usage"), Mapping) else None
+            key = (message.get("id"), obj.get("requestId"))
+            first = message.get("id") is None or key not in self.responses
+            self.responses.add(key)
+            if first:
+                self._usage_and_cost(base, obj, model, usage)
+        self.messages.append(base)
+        if not isinstance(blocks, list):
+            return
+        tools = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_use"]
+        for i, block in enumerate(tools):
+            part = self._part(base, f"_tool_{i}", "tool_use",
+                              tool_summary(block.get("name"), block.get("input")), block)
+            part["tool_name"] = block.get("name")
+            part["tool_input"] = block.get("input")
+            if isinstance(block.get("id"), str):
+                self.tool_docs[block["id"]] = part["id"]
+            self.messages.append(part)
+
+    def _usage_and_cost(self, base: dict[str, Any], obj: Mapping[str, Any], model: str | None,
+                        usage: Mapping[str, Any] | None) -> None:
+        if usage is not None:
+            tokens = base["tokens"]
+            for key, src in (("input", "input_tokens"), ("output", "output_tokens"),
+                             ("cache_creation", "cache_creation_input_tokens"),
+                             ("cache_read", "cache_read_input_tokens")):
+                value = usage.get(src)
+                tokens[key] = int(value) if isinstance(value, (int, float)) else None
+            if set(usage) - set(records._TOKEN_KEYS.values()):
+                base["metadata"]["usage"] = dict(usage)
+        given = obj.get("costUSD", obj.get("costUsd"))
+        if isinstance(given, (int, float, str)) and not isinstance(given, bool):
+            base["cost_usd"] = records.to_decimal(given)
+        elif usage is not None:
+            cost = pricing.cost_from_usage(model, usage)
+            if cost is None and model and not model.startswith("<"):
+                self.report.unknown_models[model] += 1
+            base["cost_usd"] = cost
+
+    def _user(self, base: dict[str, Any], message: Any, ln: _Line) -> None:
+        if isinstance(message, Mapping):
+            if "content" not in message:
+                self.report.warning("user message has no 'content'; stored with empty text",
+                                    file=ln.file, line=ln.line, record=base["id"])
+            blocks = message.get("content")
+        else:
+            blocks = message
+        results = []
+        if isinstance(blocks, list):
+            results = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_result"]
+            blocks = [b for b in blocks if not (isinstance(b, Mapping) and b.get("type") == "tool_result")]
+        base["content"] = flatten(blocks)
+        self.messages.append(base)
+        for i, block in enumerate(results):
+            part = self._part(base, f"_result_{i}", "tool_result", flatten(block.get("content")), block)
+            part["parent_id"] = self.tool_docs.get(block.get("tool_use_id"), base["id"])
+            self.messages.append(part)
+
+
+# ---------------------------------------------------------------- sessions
+
+def _kept_lines(sid: str, lines: list[_Line], home: Mapping[str, str],
+                report: ReadReport) -> list[_Line]:
+    """One line per uuid (own file first, then earliest), in timestamp order."""
+    ranked = sorted(lines, key=lambda ln: (home.get(ln.file) != sid, ln.order))
+    kept: dict[str, _Line] = {}
+    for ln in ranked:
+        first = kept.get(ln.obj["uuid"])
+        if first is None:
+            kept[ln.obj["uuid"]] = ln
+        elif first.obj == ln.obj:
+            report.skipped["duplicate line"] += 1
+        else:
+            report.warning(
+                f"uuid {ln.obj['uuid']} also at {first.file}:{first.line}; that line is kept",
+                file=ln.file, line=ln.line, record=ln.obj["uuid"])
+            report.skipped["duplicate uuid"] += 1
+    return sorted(kept.values(), key=lambda ln: (ln.ts, ln.order))
+
+
+def _conversation(sid: str, lines: list[_Line], summary: str | None,
+                  titles: Mapping[str, str], report: ReadReport) -> dict[str, Any]:
+    builder = _Session(sid, report)
+    for ln in lines:
+        builder.add(ln)
+    messages = builder.messages
+    cwd = next((ln.obj["cwd"] for ln in lines if isinstance(ln.obj.get("cwd"), str) and ln.obj["cwd"]), None)
+    name, path = project_of(cwd)
+    start, end = lines[0].ts, max(ln.ts for ln in lines)
+    title = titles.get("custom-title") or titles.get("ai-title") or records.derive_title(summary, messages)
+    return {
+        "id": sid,
+        "external_id": None,
+        "title": title,
+        "summary": summary,
+        "project_id": None,
+        "project_name": name,
+        "project_path": path,
+        "created_at": start,
+        "updated_at": end,
+        "duration_seconds": duration_seconds(start, end),
+        "model": records.most_used_model(messages),
+        "cost_usd": sum((m["cost_usd"] for m in messages if m["cost_usd"] is not None), Decimal(0)),
+        "message_count": len(messages),
+        "tags": [],
+        "metadata": {"custom_fields": {}},
+        "messages": messages,
+        "branches": [],
+        "parent_conversation_id": None,
+    }
+
+
+def _finish_unit(unit: _Unit, report: ReadReport) -> Iterator[dict[str, Any]]:
+    kept = {sid: _kept_lines(sid, lines, unit.home, report) for sid, lines in unit.lines.items()}
+    owner: dict[str, tuple[str, datetime]] = {}
+    for sid, lines in kept.items():
+        for ln in lines:
+            owner[ln.obj["uuid"]] = (sid, ln.ts)
+    best: dict[str, tuple[datetime, int, str]] = {}
+    for n, (leaf, text, _file, _line) in enumerate(unit.summaries):
+        hit = owner.get(leaf)
+        if hit is None:
+            report.skipped["summary (leaf not found)"] += 1
+            continue
+        report.used["summary"] += 1
+        sid, ts = hit
+        if sid not in best or (ts, n) >= best[sid][:2]:
+            best[sid] = (ts, n, text)
+    for sid in sorted(kept, key=lambda s: (kept[s][0].ts, s)):
+        summary = best[sid][2] if sid in best else None
+        yield _conversation(sid, kept[sid], summary, unit.titles.get(sid, {}), report)
+    for sid in set(unit.titles) - set(kept):
+        report.skipped["title of a session without messages"] += len(unit.titles[sid])
+
+
+def _projects_root(path: Path) -> Path:
+    if path.is_dir() and (path / "projects").is_dir():
+        return path / "projects"
+    return path
+
+
+def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
+    """Canonical conversations from Claude Code transcripts, one project folder at a time."""
+    report.kind = KIND
+    path = _projects_root(Path(path))
+    with archive.listing(path, lambda name: name.endswith(".jsonl"), report) as files:
+        units: dict[str, list[archive.Entry]] = defaultdict(list)
+        for entry in files:
+            units[_unit_of(entry.name)].append(entry)
+        for key in sorted(units):
+            unit = _Unit()
+            for entry in units[key]:
+                _read_file(entry, unit, report)
+            yield from _finish_unit(unit, report)

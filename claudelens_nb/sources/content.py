@@ -1,0 +1,88 @@
+"""Turning source message content (strings, content blocks) into readable text, and times."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import records
+
+
+def tool_summary(name: str | None, tool_input: Any) -> str:
+    """The text of a tool_use document: the tool's name and its input as a JSON block."""
+    body = json.dumps(tool_input if tool_input is not None else {}, ensure_ascii=False)
+    return f"Tool: {name or 'unknown'}\n```json\n{body}\n```"
+
+
+def _block_text(block: Any, *, tools_inline: bool) -> str | None:
+    """One content block as text, or None when it adds nothing."""
+    if isinstance(block, str):
+        return block
+    if not isinstance(block, Mapping):
+        return None if block is None else str(block)
+    kind = block.get("type")
+    if kind == "text" or (kind is None and isinstance(block.get("text"), str)):
+        return block.get("text") or ""
+    if kind == "thinking":
+        thinking = block.get("thinking") or ""
+        return f"[Thinking]\n{thinking}" if thinking else None
+    if kind == "redacted_thinking":
+        return "[Thinking] (redacted)"
+    if kind in ("tool_use", "server_tool_use"):
+        name = block.get("name") or "unknown"
+        return tool_summary(name, block.get("input")) if tools_inline else f"[Tool: {name}]"
+    if isinstance(kind, str) and (kind == "tool_result" or kind.endswith("_tool_result")):
+        return flatten(block.get("content"))
+    if kind == "image":
+        return "[Image]"
+    if kind == "document":
+        title = block.get("title") or (block.get("source") or {}).get("media_type") or ""
+        return f"[Document: {title}]" if title else "[Document]"
+    return f"[{kind}]" if kind else None
+
+
+def flatten(content: Any, *, tools_inline: bool = False) -> str:
+    """Content (a string or a list of blocks) as one text.
+
+    Thinking is marked "[Thinking]", images "[Image]"; a tool call is "[Tool: name]", or its
+    full summary with `tools_inline` (for sources that do not split tool calls out).
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        content = [content]
+    if not isinstance(content, list):
+        return str(content)
+    parts = [_block_text(b, tools_inline=tools_inline) for b in content]
+    return "\n\n".join(p for p in parts if p is not None and p != "")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO-8601 text or Unix seconds/milliseconds as an aware UTC datetime (ms), else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            seconds = value / 1000 if value > 1e11 else value
+            return records.utc(datetime.fromtimestamp(seconds, UTC))
+        if isinstance(value, str) and value.strip():
+            return records.utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def empty_tokens() -> dict[str, int | None]:
+    return {"input": None, "output": None, "cache_creation": None, "cache_read": None}
+
+
+def duration_seconds(start: datetime | None, end: datetime | None) -> int | float | None:
+    """Like records.conversation_record: seconds, an int when whole."""
+    if start is None or end is None:
+        return None
+    d = round((end - start).total_seconds(), 3)
+    return int(d) if d == int(d) else d

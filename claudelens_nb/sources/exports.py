@@ -1,0 +1,67 @@
+"""Streaming the conversation objects of a chat export (`conversations.json`, its zip or folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import ijson
+
+from ..reading import ReadReport
+from . import archive
+from .detection import _stream_kind
+
+
+def _first_char(fh: IO[bytes]) -> bytes:
+    head = fh.read(4096)
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+
+
+def _objects(entry: archive.Entry, report: ReadReport) -> Iterator[tuple[int, Any]]:
+    with entry.open() as fh:
+        first = _first_char(fh)
+    prefix = "item" if first == b"[" else ""
+    if first not in (b"[", b"{"):
+        report.error("not a JSON array of conversations", file=entry.name)
+        return
+    with entry.open() as fh:
+        n = 0
+        try:
+            for obj in ijson.items(fh, prefix, use_float=True):
+                n += 1
+                yield n, obj
+        except (ijson.JSONError, ValueError) as exc:
+            report.error(f"invalid JSON after conversation {n}: {exc}", file=entry.name)
+
+
+def conversations(path: Path, kind: str, report: ReadReport) -> Iterator[tuple[str, int, Any]]:
+    """(file name, position, conversation object) for each conversation of the input.
+
+    In a folder or zip, `conversations.json` files are read; failing that, any `.json` whose
+    content is of `kind`.
+    """
+    report.kind = kind
+
+    def want(name: str) -> bool:
+        return name.lower().endswith(".json")
+
+    with archive.listing(Path(path), want, report) as files:
+        chosen = [e for e in files if PurePosixPath(e.name).name == "conversations.json"]
+        if not chosen and len(files) > 1:
+            chosen = [e for e in files if _stream_kind(e.open) == kind]
+        elif not chosen:
+            chosen = files
+        for entry in chosen:
+            report.files += 1
+            for n, obj in _objects(entry, report):
+                report.lines += 1
+                if not isinstance(obj, dict):
+                    report.error(f"conversation {n} is a {type(obj).__name__}, not an object",
+                                 file=entry.name, record=str(n))
+                    continue
+                yield entry.name, n, obj
+
+
+def first_of(*values: Any, test: Callable[[Any], bool] = lambda v: bool(v)) -> Any:
+    return next((v for v in values if test(v)), None)
