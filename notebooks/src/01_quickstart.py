@@ -49,7 +49,7 @@ assistant.groupby("model")["cost_usd"].agg(["count", "sum"]).round(4).sort_value
 ("code", """
 ax = (assistant.groupby("model")["cost_usd"].sum().sort_values()
       .plot.barh(title="Cost by model (USD)", figsize=(7, 3)))
-ax.set_xlabel("USD");
+_ = ax.set_xlabel("USD")
 """),
 ("md", """
 ## Large databases: chunks
