@@ -127,8 +127,11 @@ def _read_line(
     sessions_here: Counter, pending_titles: list[tuple[str | None, str, str]],
 ) -> None:
     try:
-        obj = json.loads(raw)
-    except ValueError as exc:
+        obj = json.loads(raw.rstrip())
+    except json.JSONDecodeError as exc:
+        report.error(f"not valid JSON ({exc.msg} at column {exc.colno})", file=file, line=number)
+        return
+    except ValueError as exc:  # bytes that are not UTF-8
         report.error(f"not valid JSON ({exc})", file=file, line=number)
         return
     if not isinstance(obj, dict):

@@ -1,0 +1,352 @@
+"""Claude Code transcripts: every real fixture, read by hand for exact expectations, and the
+synthetic projects folder in tests/data/sources for the edges the fixtures lack."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from claudelens_nb import pricing, records
+from claudelens_nb.reading import ReadReport
+from claudelens_nb.sources import claude_code, detect, read
+
+DATA = Path(__file__).parent / "data" / "sources" / "claude-code" / "projects"
+SIDECHAIN_SESSION = "88a8d761-7b9a-4bf1-a8ca-c1febe6bf358"
+
+
+def _read(path: Path) -> tuple[dict[str, dict], ReadReport]:
+    report = ReadReport()
+    convs = {c["id"]: c for c in read("claude_code", path, report)}
+    return convs, report
+
+
+def _types(conv: dict) -> dict[str, int]:
+    return dict(Counter(m["type"] for m in conv["messages"]))
+
+
+def _tokens(conv: dict) -> dict[str, int]:
+    return {k: sum(m["tokens"][k] or 0 for m in conv["messages"])
+            for k in ("input", "output", "cache_creation", "cache_read")}
+
+
+@pytest.fixture(scope="module")
+def cc_dir(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "claude-code-log"
+
+
+@pytest.fixture(scope="module")
+def folder(cc_dir: Path) -> tuple[dict[str, dict], ReadReport]:
+    return _read(cc_dir)
+
+
+# ---------------------------------------------------------------- the real fixtures
+
+def test_folder_sessions_and_line_counts(folder):
+    convs, report = folder
+    assert set(convs) == {"test_session", "edge_cases", "session_b", "todowrite_session", SIDECHAIN_SESSION}
+    assert report.kind == "claude_code"
+    assert report.files == 5
+    assert report.lines == 12 + 19 + 3 + 6 + 12
+    assert report.used == Counter({"summary": 3})
+    assert report.unknown_models == Counter({"claude-3-sonnet-20240229": 9})
+
+
+def test_representative_session(folder):
+    conv = folder[0]["test_session"]
+    assert _types(conv) == {"user": 6, "assistant": 5, "tool_use": 2, "tool_result": 2}
+    assert conv["message_count"] == 15
+    assert _tokens(conv) == {"input": 218, "output": 445, "cache_creation": 0, "cache_read": 0}
+    # claude-3-sonnet is not in the pinned price table: no cost, never a made-up 0.
+    assert all(m["cost_usd"] is None for m in conv["messages"])
+    assert conv["cost_usd"] == Decimal(0)
+    assert conv["model"] == "claude-3-sonnet-20240229"
+    assert (conv["project_name"], conv["project_path"]) == ("tmp", "/tmp")
+    assert conv["summary"].startswith("User learned about Python decorators")
+    assert conv["title"] == records.derive_title(conv["summary"], [])
+    assert conv["created_at"] == datetime(2025, 6, 14, 10, 0, tzinfo=UTC)
+    assert conv["updated_at"] == datetime(2025, 6, 14, 10, 4, tzinfo=UTC)
+    assert conv["duration_seconds"] == 240
+    ids = [m["id"] for m in conv["messages"]]
+    assert ids[:5] == ["msg_001", "msg_002", "msg_003", "msg_004", "msg_004_tool_0"]
+    tool = conv["messages"][4]
+    assert tool["type"] == "tool_use" and tool["parent_id"] == "msg_004"
+    assert tool["tool_name"] == "Edit" and tool["tool_input"]["file_path"] == "/tmp/decorator_example.py"
+    assert tool["content"].startswith('Tool: Edit\n```json\n{"file_path": "/tmp/decorator_example.py"')
+    assert conv["messages"][3]["content"] == "[Tool: Edit]"
+    result = next(m for m in conv["messages"] if m["id"] == "msg_005_result_0")
+    assert result["parent_id"] == "msg_004_tool_0"
+    assert result["content"] == "File created successfully at: /tmp/decorator_example.py"
+    user5 = next(m for m in conv["messages"] if m["id"] == "msg_005")
+    assert user5["content"] == ""
+    assert user5["metadata"]["toolUseResult"] == "File created successfully at: /tmp/decorator_example.py"
+    assert user5["metadata"]["messageData"]["content"][0]["tool_use_id"] == "tool_001"
+    a2 = conv["messages"][1]
+    assert a2["tokens"] == {"input": 25, "output": 120, "cache_creation": 0, "cache_read": 0}
+    assert a2["metadata"]["usage"]["service_tier"] == "default"
+    assert a2["metadata"]["requestId"] == "req_001"
+    assert a2["metadata"]["cwd"] == "/tmp" and a2["metadata"]["version"] == "1.0.0"
+
+
+def test_edge_cases_session_and_malformed_lines(folder):
+    convs, report = folder
+    conv = convs["edge_cases"]
+    assert _types(conv) == {"user": 8, "assistant": 3, "tool_use": 2, "tool_result": 1}
+    assert _tokens(conv) == {"input": 320, "output": 350, "cache_creation": 0, "cache_read": 0}
+    assert conv["summary"].startswith("Tested various edge cases")
+    errors = {(p.file, p.line): p.message for p in report.errors}
+    assert set(errors) == {("edge_cases.jsonl", n) for n in (11, 13, 14, 15, 16)}
+    assert "timestamp" in errors[("edge_cases.jsonl", 11)]
+    assert "not an object" in errors[("edge_cases.jsonl", 13)]
+    assert "no 'type'" in errors[("edge_cases.jsonl", 14)]
+    # The misspelt timestamp line is dropped; the good edge_011 (line 12) is imported.
+    special = next(m for m in conv["messages"] if m["id"] == "edge_011")
+    assert "中文" in special["content"] and "🎉" in special["content"]
+    # edge_010 appears twice: the first line (misspelt "contenst") is kept, the copy reported.
+    e10 = next(m for m in conv["messages"] if m["id"] == "edge_010")
+    assert e10["content"] == "" and "contenst" in e10["metadata"]["messageData"]
+    warnings = {(p.file, p.line) for p in report.warnings}
+    assert ("edge_cases.jsonl", 18) in warnings and ("edge_cases.jsonl", 10) in warnings
+    failing = next(m for m in conv["messages"] if m["id"] == "edge_005_result_0")
+    assert failing["metadata"]["messageData"]["is_error"] is True
+    assert failing["parent_id"] == "edge_004_tool_0"
+    multi = next(m for m in conv["messages"] if m["id"] == "edge_009")
+    assert multi["content"].startswith("I see the long Lorem ipsum") and multi["content"].endswith("[Tool: MultiEdit]")
+
+
+def test_stray_line_yields_to_the_sessions_own_file(folder):
+    convs, report = folder
+    conv = convs["todowrite_session"]
+    a4 = next(m for m in conv["messages"] if m["id"] == "assistant_004_tool_0")
+    assert a4["tool_input"]["todos"][0] == {"id": "1", "content": "Design the feature architecture",
+                                             "status": "completed", "priority": "high"}
+    assert any(p.file == "edge_cases.jsonl" and p.line == 17 and "todowrite_examples.jsonl:6" in p.message
+               for p in report.warnings)
+    assert report.skipped["duplicate uuid"] == 2
+
+
+def test_todowrite_session_cost(folder):
+    conv = folder[0]["todowrite_session"]
+    assert _types(conv) == {"user": 5, "assistant": 6, "tool_use": 3, "tool_result": 3}
+    assert _tokens(conv) == {"input": 883, "output": 328, "cache_creation": 0, "cache_read": 0}
+    # claude-sonnet-4 at $3 / $15 per million: (883*3 + 328*15) / 1e6
+    assert conv["cost_usd"] == Decimal("0.007569")
+    assert conv["title"] == conv["summary"] == "Feature Implementation with Task Management"
+    first_user = conv["messages"][0]
+    assert first_user["content"] == "Can you help me implement a new feature with proper task management?"
+    assert first_user["metadata"]["userType"] == "external"
+    assert [m["parent_id"] for m in conv["messages"][:3]] == [None, "user_001", "assistant_001"]
+
+
+def test_session_b(folder):
+    conv = folder[0]["session_b"]
+    assert _types(conv) == {"user": 2, "assistant": 1}
+    assert _tokens(conv)["input"] == 20 and _tokens(conv)["output"] == 35
+    assert conv["summary"] is None
+    assert conv["title"] == "This is from a different session file to test multi-session handling."
+
+
+def test_sidechain_session_windows_cwd_and_duplicated_response(folder):
+    conv = folder[0][SIDECHAIN_SESSION]
+    assert (conv["project_name"], conv["project_path"]) == (
+        "claude-code-log", "e:\\Workspace\\src\\github\\claude-code-log")
+    assert _types(conv) == {"assistant": 4, "user": 2, "tool_use": 2, "tool_result": 2}
+    assert sum(m["is_sidechain"] for m in conv["messages"]) == 5
+    # Lines 3 and 4 are one API response (same message.id and requestId): usage counted once.
+    assert _tokens(conv) == {"input": 9, "output": 738, "cache_creation": 164054, "cache_read": 141272}
+    second = next(m for m in conv["messages"] if m["id"] == "3c78114e-3de3-471e-b80f-0c86adb361c4")
+    assert second["tokens"] == {"input": None, "output": None, "cache_creation": None, "cache_read": None}
+    assert second["cost_usd"] is None and "usage" not in second["metadata"]
+    assert second["metadata"]["messageData"]["usage"]["output_tokens"] == 183
+    expected = sum((pricing.cost_from_usage("claude-sonnet-4-5-20250929", u) for u in (
+        {"input_tokens": 3, "cache_creation_input_tokens": 141272, "output_tokens": 365},
+        {"input_tokens": 3, "cache_creation_input_tokens": 19830, "output_tokens": 183},
+        {"input_tokens": 3, "cache_creation_input_tokens": 2952, "cache_read_input_tokens": 141272,
+         "output_tokens": 190})), Decimal(0))
+    assert conv["cost_usd"] == expected == Decimal("0.6686811")
+    assert conv["model"] == "claude-sonnet-4-5-20250929"
+    # Messages in timestamp order although the file is not.
+    stamps = [m["timestamp"] for m in conv["messages"]]
+    assert stamps == sorted(stamps)
+    result = next(m for m in conv["messages"] if m["id"] == "97965533-18f3-41b7-aa07-0c438f2a5893_result_0")
+    assert result["parent_id"] == "83a7cabd-3642-45d6-ba73-9b9f843b9ab1_tool_0"
+    assert result["content"] == "Perfect! Now I have a complete understanding. Let ..."
+    mojibake = next(m for m in conv["messages"] if m["id"] == "4899826e-499f-4f24-ae6e-f2ac31cddfd4_result_0")
+    assert mojibake["content"].startswith("  3130â†’")
+    user = next(m for m in conv["messages"] if m["id"] == "97965533-18f3-41b7-aa07-0c438f2a5893")
+    assert user["metadata"]["agentId"] == "e1c84ba5" and user["metadata"]["isMeta"] is None
+
+
+@pytest.mark.parametrize("name, sessions", [
+    ("representative_messages.jsonl", {"test_session": 15}),
+    ("edge_cases.jsonl", {"edge_cases": 14, "todowrite_session": 2}),
+    ("session_b.jsonl", {"session_b": 3}),
+    ("sidechain_integrated.jsonl", {SIDECHAIN_SESSION: 10}),
+    ("todowrite_examples.jsonl", {"todowrite_session": 17}),
+])
+def test_each_fixture_file_alone(cc_dir, name, sessions):
+    path = cc_dir / name
+    assert detect(path) == "claude_code"
+    convs, report = _read(path)
+    assert {k: c["message_count"] for k, c in convs.items()} == sessions
+    assert report.files == 1
+
+
+def test_every_fixture_message_becomes_a_claudelens_document(folder):
+    convs, _ = folder
+    n = 0
+    for conv in convs.values():
+        uuids = set()
+        for msg in conv["messages"]:
+            doc = records.message_document(conv["id"], msg)
+            n += 1
+            assert doc["uuid"] == msg["id"] and doc["sessionId"] == conv["id"]
+            assert doc["type"] in records.MESSAGE_TYPES
+            assert doc["timestamp"].tzinfo is not None
+            assert len(doc["contentHash"]) == 64
+            assert doc["uuid"] not in uuids
+            uuids.add(doc["uuid"])
+            if msg["type"] in ("user", "assistant"):
+                assert "messageData" in doc and "cwd" in doc
+            if msg["type"] == "tool_use":
+                assert doc["messageData"]["type"] == "tool_use"
+                back = records.message_record(doc)
+                assert (back["tool_name"], back["tool_input"]) == (msg["tool_name"], msg["tool_input"])
+            if msg["tokens"]["output"] is not None:
+                assert doc["usage"]["output_tokens"] == msg["tokens"]["output"]
+                assert records.message_record(doc)["tokens"] == msg["tokens"]
+            if msg["cost_usd"] is not None:
+                assert doc["costUsd"].to_decimal() == msg["cost_usd"]
+            json.dumps(records.to_json_value(doc))
+    assert n == 15 + 14 + 3 + 10 + 17
+
+
+def test_zip_of_the_fixtures_reads_the_same(cc_dir, tmp_path):
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(cc_dir.iterdir()):
+            zf.write(f, f"claude-code-log/{f.name}")
+    assert detect(archive) == "claude_code"
+    zipped, report = _read(archive)
+    plain, _ = _read(cc_dir)
+    assert {k: c["message_count"] for k, c in zipped.items()} == {k: c["message_count"] for k, c in plain.items()}
+    assert zipped["todowrite_session"]["cost_usd"] == Decimal("0.007569")
+    assert ("claude-code-log/edge_cases.jsonl", 13) in {(p.file, p.line) for p in report.errors}
+
+
+# ---------------------------------------------------------------- synthetic edges
+
+@pytest.fixture(scope="module")
+def synthetic() -> tuple[dict[str, dict], ReadReport]:
+    return _read(DATA)
+
+
+def test_synthetic_projects_folder(synthetic):
+    convs, report = synthetic
+    assert list(convs) == ["s1", "s2", "w1"]
+    s1 = convs["s1"]
+    assert _types(s1) == {"user": 5, "assistant": 5, "tool_use": 3, "tool_result": 3, "system": 1}
+    assert (s1["project_name"], s1["project_path"]) == ("my-app", "/home/ana/src/my-app")
+    assert s1["title"] == "Fix the flaky parser bug"  # ai-title
+    assert s1["summary"] == "Fixed the flaky parser bug"  # from s2.jsonl through leafUuid u2
+    assert sum(m["is_sidechain"] for m in s1["messages"]) == 5  # the sub-agent file's lines
+    assert convs["s2"]["title"] == "Release notes"  # custom-title beats ai-title
+    assert convs["s2"]["summary"] == "Changelog written"
+    w1 = convs["w1"]
+    assert (w1["project_name"], w1["project_path"]) == ("proj-win", "C:\\Users\\ana\\proj-win")
+    assert report.skipped == Counter({
+        "file-history-snapshot": 1, "progress": 1, "attachment": 1, "queue-operation": 1,
+        "last-prompt": 1, "summary (leaf not found)": 1})
+    assert report.used == Counter({"ai-title": 2, "custom-title": 1, "summary": 2})
+    assert [(p.file, p.line) for p in report.errors] == [("-home-ana-src-my-app/s1.jsonl", 13)]
+    assert "at column 48" in report.errors[0].message
+    assert report.files == 4
+
+
+def test_synthetic_costs_1h_cache_writes_and_unknown_model(synthetic):
+    convs, report = synthetic
+    s1 = {m["id"]: m for m in convs["s1"]["messages"]}
+    # opus-4-5: 10 in x $5, 200 out x $25, 1000 5-minute writes x $6.25, 2000 1-hour writes x $10,
+    # 5000 cache reads x $0.50, per million.
+    assert s1["a1"]["cost_usd"] == Decimal("0.0338")
+    assert s1["a1"]["metadata"]["usage"]["cache_creation"]["ephemeral_1h_input_tokens"] == 2000
+    assert s1["a1b"]["cost_usd"] is None and s1["a1b"]["tokens"]["input"] is None
+    assert s1["a2"]["cost_usd"] == Decimal("0.5")  # costUSD given wins over the price table
+    assert s1["a3"]["cost_usd"] is None  # unknown model
+    assert report.unknown_models == Counter({"claude-experimental-9": 1})
+    assert s1["sa-a1"]["cost_usd"] == Decimal("0.00035")
+    assert convs["s1"]["cost_usd"] == Decimal("0.53415")
+    assert convs["s2"]["cost_usd"] == Decimal("0.0105")
+    assert convs["w1"]["messages"][1]["cost_usd"] is None  # <synthetic>: no cost, not reported
+    assert _tokens(convs["s1"]) == {"input": 167, "output": 283, "cache_creation": 3000, "cache_read": 5000}
+
+
+def test_synthetic_shapes(synthetic):
+    s1 = {m["id"]: m for m in synthetic[0]["s1"]["messages"]}
+    assert s1["a1"]["content"] == ("[Thinking]\nThe test fails on Windows line endings.\n\n"
+                                   "Let me run the tests.\n\n[Tool: Bash]")
+    assert s1["a1_tool_0"]["content"] == 'Tool: Bash\n```json\n{"command": "pytest -q"}\n```'
+    assert s1["r1_result_0"]["parent_id"] == "a1_tool_0"
+    assert s1["r1_result_1"]["parent_id"] == "a1b_tool_0"
+    assert s1["r1_result_1"]["content"] == "def parse(line):\n    return line.split(',')"
+    assert s1["r1"]["metadata"]["toolUseResult"]["stdout"] == "1 failed, 47 passed"
+    assert s1["sys1"]["type"] == "system" and s1["sys1"]["content"] == "Conversation compacted"
+    assert s1["sys1"]["metadata"]["subtype"] == "compact_boundary"
+    assert "content" not in s1["sys1"]["metadata"]
+    assert s1["sa-a1_tool_0"]["is_sidechain"] is True
+    assert s1["sa-r1_result_0"]["parent_id"] == "sa-a1_tool_0"
+    assert s1["sa-u1"]["metadata"]["agentId"] == "abc"
+    assert s1["a1"]["metadata"]["gitBranch"] == "main"
+    for msg in s1.values():
+        records.message_document("s1", msg)
+
+
+def test_single_project_folder_and_claude_home(tmp_path):
+    project = DATA / "-home-ana-src-my-app"
+    convs, _ = _read(project)
+    assert set(convs) == {"s1", "s2"}
+    home = tmp_path / "claude-home"
+    shutil.copytree(DATA, home / "projects")
+    (home / "history.jsonl").write_text('{"display": "hi", "timestamp": 1}\n')
+    convs, report = _read(home)
+    assert set(convs) == {"s1", "s2", "w1"}
+    assert [(p.file, p.line) for p in report.errors] == [("-home-ana-src-my-app/s1.jsonl", 13)]
+    assert report.files == 4  # ~/.claude/history.jsonl is not a transcript
+    assert detect(home) == "claude_code"
+
+
+def test_default_projects_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cfg"))
+    assert claude_code.default_projects_dir() == tmp_path / "cfg" / "projects"
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert claude_code.default_projects_dir() == tmp_path / ".claude" / "projects"
+
+
+def test_grown_session_keeps_old_ids_and_values(tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(DATA / "-home-ana-src-my-app", folder)
+    before, _ = _read(folder)
+    with (folder / "s2.jsonl").open("a") as fh:
+        fh.write(json.dumps({
+            "parentUuid": "s2-a1", "isSidechain": False, "cwd": "/home/ana/src/my-app",
+            "sessionId": "s2", "type": "user", "uuid": "s2-u2", "timestamp": "2026-02-01T09:05:00.000Z",
+            "message": {"role": "user", "content": "One more thing"}}) + "\n")
+    after, _ = _read(folder)
+    old = {m["id"]: m for m in before["s2"]["messages"]}
+    new = {m["id"]: m for m in after["s2"]["messages"]}
+    assert set(new) - set(old) == {"s2-u2"}
+    for mid, msg in old.items():
+        assert records.message_document("s2", new[mid]) == records.message_document("s2", msg)
+
+
+def test_project_of():
+    assert claude_code.project_of("/home/ana/src/app/") == ("app", "/home/ana/src/app/")
+    assert claude_code.project_of("D:\\work\\thing") == ("thing", "D:\\work\\thing")
+    assert claude_code.project_of(None) == claude_code.UNKNOWN_PROJECT
