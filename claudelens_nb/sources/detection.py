@@ -13,7 +13,7 @@ import ijson
 
 from .archive import member_problem
 
-JSONL_PEEK_BYTES = 2 * 1024 * 1024
+JSONL_PEEK_BYTES = 8 * 1024 * 1024
 JSONL_PEEK_LINES = 200
 LINE_LIMIT = 256 * 1024
 JSON_PEEK_BYTES = 32 * 1024 * 1024
