@@ -1,0 +1,178 @@
+"""validate_file and import_file: the two passes over an input.
+
+Pass 1 ("Validating") reads everything and writes nothing; errors stop the import there.
+Pass 2 ("Importing") reads again and writes a batch at a time; "Processing messages"
+recomputes derived session fields from the stored messages where a write found messages
+already present; "Finalizing" refreshes project stats and closes the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pymongo.database import Database
+
+from ..errors import Cancelled, ClaudeLensError, ValidationFailed
+from ..progress import CancelToken, Progress, ProgressCallback, Tee, Throttled, check, emit
+from ..reading import ReadReport
+from ..security import DEFAULT_LIMITS, Limits
+from . import jobs
+from .canonical import Context, normalize_conversation
+from .mapping import check_mapping
+from .model import ImportResult, ValidationReport
+from .readers import open_source
+from .scan import find_conflicts, scan
+from .writer import Writer, refresh_project_stats
+
+STRATEGIES = ("skip", "replace", "merge")
+
+
+def _db(db: Database | None) -> Database:
+    if db is not None:
+        return db
+    from ..store import connect
+
+    return connect()
+
+
+def _check_strategies(strategy: str, per_conversation: Mapping[str, str] | None) -> dict[str, str]:
+    if strategy not in STRATEGIES:
+        raise ValidationFailed(f"strategy {strategy!r}: choose skip, replace or merge")
+    out = {}
+    for cid, s in (per_conversation or {}).items():
+        if s not in STRATEGIES:
+            raise ValidationFailed(f"conversation {cid!r}: strategy {s!r}: choose skip, replace or merge")
+        out[str(cid)] = s
+    return out
+
+
+def validate_file(
+    path: str | Path,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    password: str | None = None,
+    db: Database | None = None,
+    limits: Limits | None = None,
+    source_name: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ValidationReport:
+    """Check an input and report what importing it would do. Writes nothing."""
+    user = check_mapping(mapping)
+    limits = limits or DEFAULT_LIMITS
+    with open_source(path, password=password, limits=limits, name=source_name) as src:
+        ctx = Context(src.name, user, datetime.now(UTC))
+        result = scan(src, ctx, limits, user_mapping=user, progress=progress, cancel=cancel)
+    result.report.conflicts = find_conflicts(_db(db), result.incoming)
+    return result.report
+
+
+def _summary(report: ValidationReport, limit: int = 10) -> str:
+    lines = [str(p) for p in report.errors[:limit]]
+    more = report.error_count - len(lines)
+    if more > 0:
+        lines.append(f"... and {more} more")
+    return f"{report.file_name}: {report.error_count} validation error(s):\n  " + "\n  ".join(lines)
+
+
+def import_file(
+    path: str | Path,
+    strategy: str = "skip",
+    per_conversation: Mapping[str, str] | None = None,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    password: str | None = None,
+    db: Database | None = None,
+    source_name: str | None = None,
+    limits: Limits | None = None,
+) -> ImportResult:
+    """Validate, then write an input's conversations; see FORMATS.md (Import)."""
+    per = _check_strategies(strategy, per_conversation)
+    user = check_mapping(mapping)
+    limits = limits or DEFAULT_LIMITS
+    db = _db(db)
+    base = datetime.now(UTC)
+    with open_source(path, password=password, limits=limits, name=source_name) as src:
+        ctx = Context(src.name, user, base)
+        scanned = scan(src, ctx, limits, user_mapping=user, progress=progress, cancel=cancel)
+        report = scanned.report
+        if not report.ok:
+            code = "DUPLICATE_IDS" if any("appears twice" in p.message for p in report.errors) else None
+            raise ValidationFailed(_summary(report), code=code)
+        total = report.stats["conversations"]
+        if dry_run:
+            conflicts = {c.id for c in find_conflicts(db, scanned.incoming)}
+            res = ImportResult(None, "dry_run", kind=src.kind, conversations=total,
+                               warnings=report.warning_count)
+            for cid in scanned.incoming:
+                action = per.get(cid, strategy) if cid in conflicts else "insert"
+                field = {"insert": "inserted", "replace": "replaced", "merge": "merged",
+                         "skip": "skipped"}[action]
+                setattr(res, field, getattr(res, field) + 1)
+            return res
+        job_id = jobs.new_job(
+            db, source_name=src.name, sha256=src.sha256, size=src.size, kind=src.kind,
+            mapping=user, strategy=strategy, per_conversation=per, relative_base=base,
+            totals={"conversations": total, "messages": report.stats["messages"]},
+        )
+        writer = Writer(db, job_id, strategy, per)
+        throttled = Throttled(
+            lambda e: jobs.update_progress(db, job_id, e, writer.counts.as_dict()), interval=1.0)
+        tell = Tee(progress, throttled)
+        status = "completed"
+        done = 0
+        try:
+            emit(tell, "Importing", 0, total)
+            ctx2 = Context(src.name, user, base)
+            for i, item in enumerate(src.items(ReadReport(kind=src.kind))):
+                check(cancel)
+                ctx2.file, ctx2.line = item.file or src.name, item.line
+                rec = normalize_conversation(ctx2, item.data, i, 1 << 62)
+                if rec is None:
+                    continue
+                if writer.add(rec):
+                    check(cancel)
+                    done += len(writer.flush())
+                    emit(tell, "Importing", done, total, rec.get("title") or rec["id"])
+            check(cancel)
+            done += len(writer.flush())
+            emit(tell, "Importing", done, total)
+            n = len(writer.uncertain)
+            emit(tell, "Processing messages", 0, n)
+            for k in range(0, n, 200):
+                check(cancel)
+                writer.recompute(writer.uncertain[k:k + 200])
+                emit(tell, "Processing messages", min(n, k + 200), n)
+            emit(tell, "Processing messages", n, n)
+        except Cancelled:
+            writer.drop_pending()
+            status = "cancelled"
+        except ClaudeLensError as exc:
+            writer.counts.errors.append(str(exc))
+            jobs.finish(db, job_id, "failed", writer.counts.as_dict(), writer.counts.errors)
+            raise
+        except Exception as exc:
+            writer.counts.errors.append(f"{type(exc).__name__}: {exc}")
+            jobs.finish(db, job_id, "failed", writer.counts.as_dict(), writer.counts.errors)
+            raise
+        emit(tell, "Finalizing", 0, 1)
+        refresh_project_stats(db, writer.touched_projects)
+        jobs.finish(db, job_id, status, writer.counts.as_dict(), writer.counts.errors)
+        emit(progress, "Finalizing", 1, 1)
+        c = writer.counts
+        return ImportResult(
+            str(job_id), status, c.inserted, c.replaced, c.merged, c.skipped, c.failed,
+            c.messages_written, list(c.errors), report.warning_count, src.kind, total,
+        )
+
+
+def job_progress(job_id: str, *, db: Database | None = None) -> Progress | None:
+    """The last progress an import job recorded (for a UI polling another process)."""
+    job = jobs.get_job(_db(db), job_id)
+    p = job.get("progress") or {}
+    return Progress(p.get("stage", ""), p.get("done", 0), p.get("total")) if p else None

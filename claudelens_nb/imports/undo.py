@@ -1,0 +1,88 @@
+"""Undo an import: remove what it inserted, restore what it replaced or merged, exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.database import Database
+
+from ..errors import ImportFileError
+from ..store import collections as names
+from ..store.schema import ensure_message_indexes
+from .jobs import get_job, process_alive
+from .writer import IMPORT_UNDO, refresh_project_stats
+
+
+def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
+    """Restore the database to what it was before import `job_id`. Counts of what was done."""
+    if db is None:
+        from ..store import connect
+
+        db = connect()
+    job = get_job(db, job_id)
+    status = job.get("status")
+    if status == "undone":
+        raise ImportFileError(f"import {job_id} was already undone")
+    if status == "running" and process_alive(job):
+        raise ImportFileError(f"import {job_id} is still running; cancel it first")
+    if status == "dry_run":
+        raise ImportFileError(f"import {job_id} was a dry run: nothing to undo")
+    jid = job["_id"]
+    counts = {"removed_sessions": 0, "removed_messages": 0, "restored_sessions": 0,
+              "restored_messages": 0, "removed_projects": 0}
+    touched: set[Any] = set()
+    snapshots: dict[str, dict[str, Any]] = {}
+    snapshot_msgs: dict[str, list[dict[str, Any]]] = {}
+    undo_docs = list(db[IMPORT_UNDO].find({"job_id": jid}).sort([("seq", DESCENDING), ("_id", DESCENDING)]))
+    for u in undo_docs:
+        if u["type"] == "session":
+            snapshots[u["sessionId"]] = u["doc"]
+        elif u["type"] == "messages":
+            snapshot_msgs.setdefault(u["sessionId"], []).extend(u["docs"])
+    colls = names.message_collection_names(db)
+    for u in undo_docs:
+        if u["type"] != "batch":
+            continue
+        for entry in u.get("inserted", []):
+            sid = entry["sessionId"]
+            if sid in snapshots:
+                continue  # restored below from its snapshot
+            for part in entry.get("messages", []):
+                res = db[part["coll"]].delete_many({"sessionId": sid, "uuid": {"$in": part["uuids"]}})
+                counts["removed_messages"] += res.deleted_count
+            if entry.get("session"):
+                gone = db[names.SESSIONS].find_one_and_delete({"sessionId": sid})
+                if gone is not None:
+                    counts["removed_sessions"] += 1
+                    touched.add(gone.get("projectId"))
+    for sid, session in snapshots.items():
+        current = db[names.SESSIONS].find_one({"sessionId": sid}, {"projectId": 1})
+        if current:
+            touched.add(current.get("projectId"))
+        for c in colls:
+            db[c].delete_many({"sessionId": sid})
+        by_coll: dict[str, list[dict[str, Any]]] = {}
+        for item in snapshot_msgs.get(sid, []):
+            by_coll.setdefault(item["coll"], []).append(item["doc"])
+        for c, docs in by_coll.items():
+            ensure_message_indexes(db[c])
+            for i in range(0, len(docs), 1000):
+                db[c].insert_many(docs[i:i + 1000], ordered=False)
+            counts["restored_messages"] += len(docs)
+        db[names.SESSIONS].delete_many({"sessionId": sid, "_id": {"$ne": session["_id"]}})
+        db[names.SESSIONS].replace_one({"_id": session["_id"]}, session, upsert=True)
+        counts["restored_sessions"] += 1
+        touched.add(session.get("projectId"))
+    for u in undo_docs:
+        for pid in u.get("created_projects", []) if u["type"] == "batch" else []:
+            if db[names.SESSIONS].find_one({"projectId": pid}, {"_id": 1}) is None:
+                if db[names.PROJECTS].delete_one({"_id": pid}).deleted_count:
+                    counts["removed_projects"] += 1
+                touched.discard(pid)
+    refresh_project_stats(db, touched)
+    db[names.IMPORT_JOBS].update_one(
+        {"_id": jid}, {"$set": {"status": "undone", "undone_at": datetime.now(UTC), "undo_counts": counts}})
+    db[IMPORT_UNDO].delete_many({"job_id": jid})
+    return counts

@@ -1,0 +1,392 @@
+"""The bulk writer: conversations in, ClaudeLens documents out, conflicts resolved.
+
+Conversations are written a batch at a time (at most 1,000 messages per write): first
+what undo needs (write-ahead, in `import_undo`), then each conversation's messages, then
+its session with derived fields from those stored messages. A batch that is cancelled
+before it starts is not written at all, so the database only ever holds whole
+conversations. Message inserts are keyed on `uuid`: a re-run after a kill finds the
+messages already there and completes the conversation without duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import bson
+from bson import ObjectId
+from pymongo import ReplaceOne
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from .. import records
+from ..store import collections as names
+from ..store.schema import collection_for_write
+
+IMPORT_UNDO = "import_undo"
+BATCH_MESSAGES = 1000
+BATCH_CONVERSATIONS = 200
+SNAPSHOT_CHUNK_BYTES = 8 * 1024 * 1024
+DEFAULT_PROJECT_PATH = "imported"
+
+
+@dataclass
+class Counts:
+    inserted: int = 0
+    replaced: int = 0
+    merged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    messages_written: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in
+                ("inserted", "replaced", "merged", "skipped", "failed", "messages_written")}
+
+
+@dataclass
+class _Plan:
+    record: dict[str, Any]
+    action: str  # insert / replace / merge / skip
+    docs: list[dict[str, Any]] = field(default_factory=list)  # messages to insert
+    colls: list[str] = field(default_factory=list)
+    replace_docs: list[dict[str, Any]] = field(default_factory=list)
+    replace_colls: list[str] = field(default_factory=list)
+    delete: list[tuple[str, Any]] = field(default_factory=list)  # (coll, _id)
+    stored: list[dict[str, Any]] = field(default_factory=list)  # all messages after the write
+    existing: dict[str, Any] | None = None
+    existing_msgs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    project_id: Any = None
+    failed: str | None = None
+    uncertain: bool = False
+
+
+def _merge_key(doc: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (doc.get("type"), doc.get("content"), doc.get("timestamp"))
+
+
+class Writer:
+    def __init__(
+        self,
+        db: Database,
+        job_id: ObjectId,
+        strategy: str,
+        per_conversation: Mapping[str, str],
+    ) -> None:
+        self.db = db
+        self.job_id = job_id
+        self.strategy = strategy
+        self.per_conversation = dict(per_conversation)
+        self.single = names.uses_single_collection(db)
+        self.pending: list[dict[str, Any]] = []
+        self.pending_messages = 0
+        self.counts = Counts()
+        self.seq = 0
+        self.projects: dict[str, Any] = {}
+        self.touched_projects: set[Any] = set()
+        self.uncertain: list[str] = []
+        self.now = datetime.now(UTC)
+
+    # ------------------------------------------------------------ queueing
+
+    def add(self, record: dict[str, Any]) -> bool:
+        """Queue one conversation; True when the batch is full and should be flushed."""
+        self.pending.append(record)
+        self.pending_messages += len(record["messages"])
+        return self.pending_messages >= BATCH_MESSAGES or len(self.pending) >= BATCH_CONVERSATIONS
+
+    def drop_pending(self) -> int:
+        n = len(self.pending)
+        self.pending, self.pending_messages = [], 0
+        return n
+
+    # ------------------------------------------------------------ planning
+
+    def _coll(self, ts: datetime) -> str:
+        return collection_for_write(self.db, ts, single=self.single).name
+
+    def _project(self, rec: Mapping[str, Any], created: list[dict[str, Any]]) -> Any:
+        path = rec.get("project_path")
+        name = rec.get("project_name")
+        key = f"path:{path}" if path else f"name:{name}"
+        if key in self.projects:
+            return self.projects[key]
+        projects = self.db[names.PROJECTS]
+        found = None
+        if path:
+            found = projects.find_one({"path": path}, {"_id": 1})
+        elif name:
+            found = projects.find_one({"name": name}, {"_id": 1}) or projects.find_one(
+                {"path": name}, {"_id": 1})
+        else:
+            found = projects.find_one({"path": DEFAULT_PROJECT_PATH}, {"_id": 1})
+        if found:
+            pid = found["_id"]
+        else:
+            wanted = rec.get("project_id")
+            pid = ObjectId(wanted) if wanted and ObjectId.is_valid(wanted) else ObjectId()
+            if projects.find_one({"_id": pid}, {"_id": 1}):
+                pid = ObjectId()
+            doc_path = path or name or DEFAULT_PROJECT_PATH
+            created.append({
+                "_id": pid, "name": name or doc_path.rstrip("/").rsplit("/", 1)[-1] or doc_path,
+                "path": doc_path, "description": None, "createdAt": self.now,
+                "updatedAt": self.now, "stats": {"message_count": 0, "session_count": 0},
+            })
+        self.projects[key] = pid
+        return pid
+
+    def _plan(self) -> list[_Plan]:
+        recs = self.pending
+        ids = [r["id"] for r in recs]
+        existing = {s["sessionId"]: s for s in self.db[names.SESSIONS].find({"sessionId": {"$in": ids}})}
+        plans = []
+        for r in recs:
+            if r["id"] in existing:
+                action = self.per_conversation.get(r["id"], self.strategy)
+            else:
+                action = "insert"
+            plans.append(_Plan(r, action, existing=existing.get(r["id"])))
+        touched = [p.record["id"] for p in plans if p.action in ("replace", "merge")]
+        stored: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        if touched:
+            for coll in names.message_collection_names(self.db):
+                for doc in self.db[coll].find({"sessionId": {"$in": touched}}):
+                    stored.setdefault(doc["sessionId"], []).append((coll, doc))
+        for p in plans:
+            if p.action == "skip":
+                continue
+            cid = p.record["id"]
+            docs = [records.message_document(cid, m) for m in p.record["messages"]]
+            colls = [self._coll(d["timestamp"]) for d in docs]
+            if p.action == "insert":
+                p.docs, p.colls, p.stored = docs, colls, list(docs)
+            elif p.action == "replace":
+                p.existing_msgs = stored.get(cid, [])
+                p.replace_docs, p.replace_colls = docs, colls
+                keep = set(zip(colls, (d["uuid"] for d in docs), strict=True))
+                p.delete = [(c, d["_id"]) for c, d in p.existing_msgs if (c, d["uuid"]) not in keep]
+                p.stored = list(docs)
+            else:  # merge
+                p.existing_msgs = stored.get(cid, [])
+                have = [d for _, d in p.existing_msgs]
+                uuids = {d["uuid"] for d in have}
+                hashes = {d.get("contentHash") for d in have}
+                keys = {_merge_key(d) for d in have}
+                for d, c in zip(docs, colls, strict=True):
+                    if d["uuid"] in uuids or d["contentHash"] in hashes or _merge_key(d) in keys:
+                        continue
+                    p.docs.append(d)
+                    p.colls.append(c)
+                    uuids.add(d["uuid"])
+                    hashes.add(d["contentHash"])
+                    keys.add(_merge_key(d))
+                p.stored = have + p.docs
+        return plans
+
+    # ------------------------------------------------------------ undo data
+
+    def _undo_docs(self, plans: list[_Plan], created: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        inserted = []
+        for p in plans:
+            if p.action in ("insert", "merge") and p.docs:
+                by_coll: dict[str, list[str]] = {}
+                for d, c in zip(p.docs, p.colls, strict=True):
+                    by_coll.setdefault(c, []).append(d["uuid"])
+                inserted.append({
+                    "sessionId": p.record["id"],
+                    "session": p.action == "insert",
+                    "messages": [{"coll": c, "uuids": u} for c, u in by_coll.items()],
+                })
+            elif p.action == "insert":
+                inserted.append({"sessionId": p.record["id"], "session": True, "messages": []})
+        out: list[dict[str, Any]] = [{
+            "job_id": self.job_id, "seq": self.seq, "type": "batch", "inserted": inserted,
+            "created_projects": [c["_id"] for c in created],
+        }]
+        for p in plans:
+            if p.action not in ("replace", "merge") or p.existing is None:
+                continue
+            out.append({"job_id": self.job_id, "seq": self.seq, "type": "session",
+                        "sessionId": p.record["id"], "doc": p.existing})
+            chunk: list[dict[str, Any]] = []
+            size = 0
+            for coll, doc in p.existing_msgs:
+                n = len(bson.encode(doc))
+                if chunk and size + n > SNAPSHOT_CHUNK_BYTES:
+                    out.append({"job_id": self.job_id, "seq": self.seq, "type": "messages",
+                                "sessionId": p.record["id"], "docs": chunk})
+                    chunk, size = [], 0
+                chunk.append({"coll": coll, "doc": doc})
+                size += n
+            if chunk:
+                out.append({"job_id": self.job_id, "seq": self.seq, "type": "messages",
+                            "sessionId": p.record["id"], "docs": chunk})
+        return out
+
+    # ------------------------------------------------------------ writing
+
+    def _insert(self, plans: list[_Plan]) -> None:
+        by_coll: dict[str, list[tuple[_Plan, dict[str, Any]]]] = {}
+        for p in plans:
+            if p.failed is None:
+                for d, c in zip(p.docs, p.colls, strict=True):
+                    by_coll.setdefault(c, []).append((p, d))
+        for coll, pairs in by_coll.items():
+            for i in range(0, len(pairs), BATCH_MESSAGES):
+                part = pairs[i:i + BATCH_MESSAGES]
+                try:
+                    self.db[coll].insert_many([d for _, d in part], ordered=False)
+                except BulkWriteError as exc:
+                    self._duplicates(coll, part, exc)
+
+    def _duplicates(self, coll: str, part: list[tuple[_Plan, dict[str, Any]]],
+                    exc: BulkWriteError) -> None:
+        """Messages already there: ours from a killed run (same session) are completed;
+        another conversation's are a failure of this one."""
+        for err in exc.details.get("writeErrors", []):
+            if err.get("code") != 11000:
+                raise exc
+            plan, doc = part[err["index"]]
+            found = self.db[coll].find_one({"uuid": doc["uuid"]}, {"sessionId": 1})
+            if found is None:
+                raise exc
+            if found.get("sessionId") == plan.record["id"]:
+                body = {k: v for k, v in doc.items() if k != "_id"}
+                self.db[coll].replace_one({"_id": found["_id"]}, body)
+                plan.uncertain = True
+            else:
+                plan.failed = (f"conversation {plan.record['id']!r}: message id {doc['uuid']!r} "
+                               f"already belongs to conversation {found.get('sessionId')!r}")
+
+    def _replace(self, plans: list[_Plan]) -> None:
+        by_coll: dict[str, list[ReplaceOne]] = {}
+        for p in plans:
+            for d, c in zip(p.replace_docs, p.replace_colls, strict=True):
+                by_coll.setdefault(c, []).append(ReplaceOne({"uuid": d["uuid"]}, d, upsert=True))
+        for coll, ops in by_coll.items():
+            for i in range(0, len(ops), BATCH_MESSAGES):
+                self.db[coll].bulk_write(ops[i:i + BATCH_MESSAGES], ordered=False)
+        deletes: dict[str, list[Any]] = {}
+        for p in plans:
+            for c, _id in p.delete:
+                deletes.setdefault(c, []).append(_id)
+        for coll, ids in deletes.items():
+            for i in range(0, len(ids), BATCH_MESSAGES):
+                self.db[coll].delete_many({"_id": {"$in": ids[i:i + BATCH_MESSAGES]}})
+
+    def _rollback_failed(self, p: _Plan) -> None:
+        by_coll: dict[str, list[str]] = {}
+        for d, c in zip(p.docs, p.colls, strict=True):
+            by_coll.setdefault(c, []).append(d["uuid"])
+        for c, uuids in by_coll.items():
+            self.db[c].delete_many({"sessionId": p.record["id"], "uuid": {"$in": uuids}})
+
+    def _session_doc(self, p: _Plan) -> dict[str, Any]:
+        rec = p.record
+        if p.action == "merge" and p.existing is not None:
+            pid = p.existing.get("projectId") or p.project_id
+            incoming = records.session_document(rec, pid)
+            base = {k: v for k, v in p.existing.items() if k != "_id"}
+            stamp = p.existing.get("updatedAt") or p.existing.get("endedAt") or p.existing.get("createdAt")
+            mine = rec.get("updated_at") or rec.get("created_at")
+            newer = stamp is None or (mine is not None and mine >= stamp)
+            for k, v in incoming.items():
+                if newer or k not in base:
+                    base[k] = v
+            base["projectId"] = pid
+            doc = base
+        else:
+            doc = records.session_document(rec, p.project_id)
+        doc.update(records.session_stats(p.stored))
+        return doc
+
+    def flush(self) -> list[_Plan]:
+        """Write the queued conversations. Returns their plans (for counts and progress)."""
+        if not self.pending:
+            return []
+        plans = self._plan()
+        created: list[dict[str, Any]] = []
+        for p in plans:
+            if p.action in ("insert", "replace") or (p.action == "merge" and not (p.existing or {}).get("projectId")):
+                p.project_id = self._project(p.record, created)
+        self.db[IMPORT_UNDO].insert_many(self._undo_docs(plans, created), ordered=True)
+        self.seq += 1
+        for c in created:
+            try:
+                self.db[names.PROJECTS].insert_one(c)
+            except DuplicateKeyError:
+                found = self.db[names.PROJECTS].find_one({"path": c["path"]}, {"_id": 1})
+                if found is None:
+                    raise
+                for k, v in list(self.projects.items()):
+                    if v == c["_id"]:
+                        self.projects[k] = found["_id"]
+                for p in plans:
+                    if p.project_id == c["_id"]:
+                        p.project_id = found["_id"]
+        self._insert([p for p in plans if p.action in ("insert", "merge")])
+        self._replace([p for p in plans if p.action == "replace"])
+        ops = []
+        for p in plans:
+            if p.action == "skip":
+                self.counts.skipped += 1
+                continue
+            if p.failed:
+                self._rollback_failed(p)
+                self.counts.failed += 1
+                self.counts.errors.append(p.failed)
+                continue
+            doc = self._session_doc(p)
+            self.touched_projects.add(doc.get("projectId"))
+            if p.existing is not None and p.action != "insert":
+                self.touched_projects.add(p.existing.get("projectId"))
+                ops.append(ReplaceOne({"_id": p.existing["_id"]}, doc))
+            else:
+                ops.append(ReplaceOne({"sessionId": p.record["id"]}, doc, upsert=True))
+            if p.uncertain:
+                self.uncertain.append(p.record["id"])
+            setattr(self.counts, {"insert": "inserted", "replace": "replaced", "merge": "merged"}[p.action],
+                    getattr(self.counts, {"insert": "inserted", "replace": "replaced", "merge": "merged"}[p.action]) + 1)
+            self.counts.messages_written += len(p.docs) + len(p.replace_docs)
+        if ops:
+            self.db[names.SESSIONS].bulk_write(ops, ordered=False)
+        self.drop_pending()
+        return plans
+
+    # ------------------------------------------------------------ after the writes
+
+    def recompute(self, session_ids: list[str]) -> None:
+        """Derived session fields from the stored messages, across all message collections."""
+        colls = names.message_collection_names(self.db)
+        fields = {"costUsd": 1, "timestamp": 1, "usage": 1, "type": 1, "sessionId": 1}
+        for i in range(0, len(session_ids), 200):
+            chunk = session_ids[i:i + 200]
+            by: dict[str, list[dict[str, Any]]] = {sid: [] for sid in chunk}
+            for c in colls:
+                for d in self.db[c].find({"sessionId": {"$in": chunk}}, fields):
+                    by[d["sessionId"]].append(d)
+            for sid, docs in by.items():
+                self.db[names.SESSIONS].update_one({"sessionId": sid}, {"$set": records.session_stats(docs)})
+
+
+def refresh_project_stats(db: Database, project_ids: set[Any]) -> None:
+    ids = [p for p in project_ids if p is not None]
+    if not ids:
+        return
+    seen = set()
+    for row in db[names.SESSIONS].aggregate([
+        {"$match": {"projectId": {"$in": ids}}},
+        {"$group": {"_id": "$projectId", "sessions": {"$sum": 1}, "messages": {"$sum": "$messageCount"}}},
+    ]):
+        seen.add(row["_id"])
+        db[names.PROJECTS].update_one(
+            {"_id": row["_id"]},
+            {"$set": {"stats": {"session_count": row["sessions"], "message_count": row["messages"]}}},
+        )
+    for pid in set(ids) - seen:
+        db[names.PROJECTS].update_one(
+            {"_id": pid}, {"$set": {"stats": {"session_count": 0, "message_count": 0}}})

@@ -1,0 +1,457 @@
+"""Upload checks: every file a user hands us is hostile until checked (SECURITY.md).
+
+Extension allowlist, content type by python-magic, size limits before reading whole,
+encodings (UTF-8, UTF-8 with BOM, UTF-16; invalid bytes named by offset), JSON nesting
+depth and string size while streaming, zip bombs / traversal / links / nested archives
+while extracting into a private temporary folder, and field names that could act as
+MongoDB operators.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from .errors import ImportFileError
+
+MB = 1024 * 1024
+TEXT_EXTENSIONS = {".json", ".jsonl", ".csv"}
+ALLOWED_EXTENSIONS = TEXT_EXTENSIONS | {".zip"}
+_TEXT_MIMES = {"application/json", "application/csv", "application/x-ndjson", "application/jsonl"}
+_ZIP_MIMES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every limit the importer enforces; tests pass smaller ones."""
+
+    json_bytes: int = 100 * MB
+    json_conversations: int = 10_000
+    json_messages: int = 10_000
+    csv_bytes: int = 50 * MB
+    csv_conversations: int = 5_000
+    csv_messages: int = 1_000
+    max_depth: int = 64
+    max_string_bytes: int = 16 * MB
+    zip_members: int = 10_000
+    zip_total_bytes: int = 1024 * MB
+    zip_ratio: int = 250
+    # Below this many bytes a member's ratio is not judged (tiny files compress absurdly).
+    zip_ratio_floor: int = 1 * MB
+
+    def bytes_for(self, fmt: str) -> int:
+        return self.csv_bytes if fmt == "csv" else self.json_bytes
+
+    def counts_for(self, fmt: str) -> tuple[int, int]:
+        if fmt == "csv":
+            return self.csv_conversations, self.csv_messages
+        return self.json_conversations, self.json_messages
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def display_name(path: str | Path) -> str:
+    """A file name for people: only ever shown, never used to build a path."""
+    name = Path(str(path)).name or str(path)
+    return re.sub(r"[\x00-\x1f\x7f]", "?", name)[:200]
+
+
+def extension_format(path: Path) -> str:
+    """'json' | 'jsonl' | 'csv' | 'zip' | 'folder' from the allowlist, else refused."""
+    if path.is_dir():
+        return "folder"
+    ext = path.suffix.lower()
+    if ext not in ALLOWED_EXTENSIONS:
+        shown = ext or "(none)"
+        raise ImportFileError(
+            f"{display_name(path)}: extension {shown} is not accepted; "
+            "use .json, .jsonl, .csv, .zip or a folder of .jsonl files"
+        )
+    return ext[1:]
+
+
+def check_size(path: Path, fmt: str, limits: Limits = DEFAULT_LIMITS) -> int:
+    """The file's size; refused (before any reading) when over its format's limit."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportFileError(f"{display_name(path)}: the file is empty")
+    limit = limits.zip_total_bytes if fmt == "zip" else limits.bytes_for(fmt)
+    if size > limit:
+        raise ImportFileError(
+            f"{display_name(path)}: {size / MB:.1f} MB is over the {limit / MB:.0f} MB limit "
+            f"for {fmt.upper()} files",
+            code="QUOTA_EXCEEDED",
+        )
+    return size
+
+
+def sniff_mime(head: bytes) -> str:
+    import magic
+
+    return magic.from_buffer(head, mime=True)
+
+
+def check_magic(path: Path, fmt: str, name: str | None = None) -> str:
+    """python-magic on the first bytes must agree with the extension; returns the mime type."""
+    name = name or display_name(path)
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024)
+    mime = sniff_mime(head)
+    if fmt == "zip":
+        if mime not in _ZIP_MIMES:
+            raise ImportFileError(f"{name}: content is {mime}, not a zip archive")
+        return mime
+    if head.startswith(_ZIP_MAGIC):
+        raise ImportFileError(f"{name}: content is a zip archive, not {fmt.upper()} text")
+    if mime.startswith("text/") or mime in _TEXT_MIMES:
+        return mime
+    if mime == "application/octet-stream":
+        # Text magic cannot classify (e.g. bad bytes): the encoding check names the offset.
+        return mime
+    raise ImportFileError(f"{name}: content is {mime}, not {fmt.upper()} text")
+
+
+# ---------------------------------------------------------------- encodings
+
+@dataclass(frozen=True)
+class TextInfo:
+    encoding: str  # "utf-8" or "utf-16"
+    bom: int  # bytes of BOM to skip
+    sha256: str
+    size: int
+
+
+def inspect_text(path: Path, name: str | None = None) -> TextInfo:
+    """One streaming pass: the encoding (BOM / UTF-16), validity (offset of the first bad
+    byte), and the file's sha256."""
+    name = name or display_name(path)
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            encoding, bom = "utf-8", 3
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding, bom = "utf-16", 2
+        else:
+            encoding, bom = "utf-8", 0
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "utf-8")()
+        offset = 0
+        size = 0
+        while block := fh.read(_BLOCK):
+            h.update(block)
+            size += len(block)
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(block[bom:] if offset == 0 else block)
+            except UnicodeDecodeError as exc:
+                at = offset - pending + exc.start + (bom if offset == 0 else 0)
+                raise ImportFileError(
+                    f"{name}: invalid {encoding.upper()} at byte offset {at} "
+                    f"(byte 0x{exc.object[exc.start]:02x})"
+                ) from None
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                f"{name}: invalid {encoding.upper()} at byte offset {size}: the file ends "
+                "inside a character"
+            ) from None
+    return TextInfo(encoding, bom, h.hexdigest(), size)
+
+
+class _Utf8Transcoder:
+    """A binary reader giving UTF-8 bytes from a UTF-16 file (for ijson and json)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-16")()
+        self._buf = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            block = self._raw.read(_BLOCK)
+            text = self._decoder.decode(block, final=not block)
+            self._buf += text.encode("utf-8")
+            if not block:
+                break
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def readline(self) -> bytes:
+        while b"\n" not in self._buf:
+            block = self._raw.read(_BLOCK)
+            self._buf += self._decoder.decode(block, final=not block).encode("utf-8")
+            if not block:
+                break
+        i = self._buf.find(b"\n")
+        i = len(self._buf) if i < 0 else i + 1
+        out, self._buf = self._buf[:i], self._buf[i:]
+        return out
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+@contextlib.contextmanager
+def open_utf8(path: Path, info: TextInfo) -> Iterator[Any]:
+    """The file's text as UTF-8 bytes, BOM removed, whatever its encoding."""
+    raw = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        if info.encoding == "utf-16":
+            yield _Utf8Transcoder(raw)
+        else:
+            raw.seek(info.bom)
+            yield raw
+    finally:
+        raw.close()
+
+
+def open_text(path: Path, info: TextInfo) -> IO[str]:
+    """The file as text (for csv), BOM removed."""
+    enc = "utf-16" if info.encoding == "utf-16" else "utf-8-sig"
+    return open(path, encoding=enc, newline="")
+
+
+# ---------------------------------------------------------------- JSON structure
+
+def guard_events(
+    events: Iterable[tuple[str, str, Any]], limits: Limits, name: str, counter: Any = None
+) -> Iterator[tuple[str, str, Any]]:
+    """Pass ijson parse events through, refusing deep nesting and huge strings as they come."""
+    depth = 0
+    max_depth = limits.max_depth
+    max_string = limits.max_string_bytes
+    for event in events:
+        kind = event[1]
+        if kind == "start_map" or kind == "start_array":
+            depth += 1
+            if depth > max_depth:
+                where = f" at {counter()}" if counter else ""
+                raise ImportFileError(
+                    f"{name}: JSON nested deeper than {max_depth} levels{where} "
+                    f"(under {event[0] or 'the top level'!r})"
+                )
+        elif kind == "end_map" or kind == "end_array":
+            depth -= 1
+        elif kind == "string" and len(event[2]) > max_string:
+            raise ImportFileError(
+                f"{name}: a single string of {len(event[2]) / MB:.1f} MB (under {event[0]!r}) "
+                f"is over the {max_string / MB:.0f} MB limit"
+            )
+        yield event
+
+
+def check_tree(value: Any, limits: Limits, where: str) -> None:
+    """Depth and string-size limits on an already-parsed value (JSONL lines, source records)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            if len(v) > limits.max_string_bytes:
+                raise ImportFileError(
+                    f"{where}: a single string of {len(v) / MB:.1f} MB is over the "
+                    f"{limits.max_string_bytes / MB:.0f} MB limit"
+                )
+        elif isinstance(v, (dict, list)):
+            if depth > limits.max_depth:
+                raise ImportFileError(f"{where}: JSON nested deeper than {limits.max_depth} levels")
+            items = v.values() if isinstance(v, dict) else v
+            stack.extend((x, depth + 1) for x in items if isinstance(x, (dict, list, str)))
+
+
+def unsafe_key(key: Any) -> str | None:
+    """Why a field name may not become a document field, or None when it is safe."""
+    if not isinstance(key, str):
+        return f"field name {key!r} is not text"
+    if key.startswith("$"):
+        return f"field name {key!r} starts with '$' (a MongoDB operator); rename or skip it"
+    if "." in key:
+        return f"field name {key!r} contains '.' (a MongoDB path); rename or skip it"
+    if "\x00" in key:
+        return f"field name {key!r} contains a NUL character"
+    if key == "":
+        return "an empty field name"
+    return None
+
+
+# ---------------------------------------------------------------- private folders
+
+@contextlib.contextmanager
+def private_tempdir(prefix: str = "claudelens-import-") -> Iterator[Path]:
+    """A folder only we can read (mode 0700), removed afterwards whatever happens."""
+    from .config import settings
+
+    base = settings().upload_dir
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    except OSError:
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(path, 0o700)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- zip archives
+
+@dataclass
+class Extracted:
+    """What a checked archive held: member name (display only) -> file in our private folder."""
+
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    encrypted: bool = False
+    total_bytes: int = 0
+
+
+def member_name_problem(name: str) -> str | None:
+    norm = name.replace("\\", "/")
+    if "\x00" in norm:
+        return "a NUL character in its name"
+    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
+        return "an absolute path"
+    if ".." in PurePosixPath(norm).parts:
+        return "'..' in its path (path traversal)"
+    return None
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    mode = info.external_attr >> 16
+    return stat.S_ISLNK(mode) if mode else False
+
+
+def _open_zip(path: Path, name: str) -> zipfile.ZipFile:
+    import pyzipper
+
+    try:
+        return pyzipper.AESZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportFileError(f"{name}: not a readable zip archive ({exc})") from None
+
+
+def extract_zip(
+    path: Path,
+    dest: Path,
+    *,
+    password: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    name: str | None = None,
+) -> Extracted:
+    """Check and extract an archive into `dest` (our private folder), enforcing every limit
+    while reading: members, total size, ratio, names, links, nested archives, passwords."""
+    name = name or display_name(path)
+    out = Extracted(dest)
+    with _open_zip(path, name) as zf:
+        infos = zf.infolist()
+        if len(infos) > limits.zip_members:
+            raise ImportFileError(
+                f"{name}: {len(infos)} members is over the limit of {limits.zip_members} "
+                "(zip bomb?)"
+            )
+        declared = 0
+        for info in infos:
+            problem = member_name_problem(info.filename)
+            if problem:
+                raise ImportFileError(f"{name}: member {info.filename!r} refused: {problem}")
+            if _is_link(info):
+                raise ImportFileError(
+                    f"{name}: member {info.filename!r} refused: a symbolic link"
+                )
+            if info.filename.lower().endswith(".zip"):
+                raise ImportFileError(
+                    f"{name}: member {info.filename!r} refused: nested archives are not accepted"
+                )
+            declared += info.file_size
+            if info.flag_bits & 0x1:
+                out.encrypted = True
+        if declared > limits.zip_total_bytes:
+            raise ImportFileError(
+                f"{name}: members declare {declared / MB:.0f} MB uncompressed, over the "
+                f"{limits.zip_total_bytes / MB:.0f} MB limit (zip bomb?)"
+            )
+        if out.encrypted:
+            if not password:
+                raise ImportFileError(f"{name}: the archive is encrypted; give its password")
+            zf.setpassword(password.encode("utf-8"))
+        total = 0
+        for i, info in enumerate(infos):
+            if info.is_dir():
+                continue
+            rel = PurePosixPath(info.filename.replace("\\", "/"))
+            parts = [re.sub(r"[^\w.\- ]", "_", p) or f"part{i}" for p in rel.parts if p not in ("", ".")]
+            target = dest.joinpath(*parts) if parts else dest / f"member{i}"
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if target.exists():
+                target = target.with_name(f"{i}_{target.name}")
+            written = 0
+            first = True
+            try:
+                with zf.open(info) as src, open(target, "xb") as dst:
+                    os.chmod(target, 0o600)
+                    while block := src.read(256 * 1024):
+                        if first and block.startswith(_ZIP_MAGIC):
+                            raise ImportFileError(
+                                f"{name}: member {info.filename!r} refused: it is itself a zip "
+                                "archive (nested archives are not accepted)"
+                            )
+                        first = False
+                        written += len(block)
+                        total += len(block)
+                        if total > limits.zip_total_bytes:
+                            raise ImportFileError(
+                                f"{name}: more than {limits.zip_total_bytes / MB:.0f} MB "
+                                "uncompressed (zip bomb?); stopped reading"
+                            )
+                        if written > limits.zip_ratio_floor and written > limits.zip_ratio * max(
+                            info.compress_size, 1
+                        ):
+                            raise ImportFileError(
+                                f"{name}: member {info.filename!r} expands more than "
+                                f"{limits.zip_ratio}x (zip bomb?); stopped reading"
+                            )
+                        dst.write(block)
+            except RuntimeError as exc:
+                text = str(exc).lower()
+                if "password" in text:
+                    raise ImportFileError(f"{name}: wrong password for the encrypted archive") from None
+                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}") from None
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+                if isinstance(exc, ImportFileError):
+                    raise
+                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}") from None
+            out.files[info.filename] = target
+        out.total_bytes = total
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_BLOCK):
+            h.update(block)
+    return h.hexdigest()
