@@ -18,7 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
@@ -118,6 +118,24 @@ class FontChain:
             canv.setFont(name, size)
             canv.drawString(x, y, run)
             x += pdfmetrics.stringWidth(run, name, size)
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, with characters beyond U+FFFF as UTF-16 surrogate pairs.
+
+    reportlab writes them as five hex digits, so text extraction turned 🚀 into another
+    character; the glyphs were always right.
+    """
+    cmap = _REPORTLAB_CMAP(fontname, subset).split("\n")
+    start = cmap.index(f"{len(subset)} beginbfchar") + 1
+    for i, cp in enumerate(subset):
+        if cp > 0xFFFF:
+            cmap[start + i] = f"<{i:02X}> <{chr(cp).encode('utf-16-be').hex().upper()}>"
+    return "\n".join(cmap)
+
+
+_REPORTLAB_CMAP = ttfonts.makeToUnicodeCMap
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 def _invisible(ch: str) -> bool:

@@ -24,6 +24,7 @@ How it streams with memory bounded to about one conversation:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -639,6 +640,8 @@ class PdfWriter:
         if part is None:
             return
         ids = self._joiner.append(part.finish())
+        del part
+        gc.collect()  # a part is a web of cycles (doc, canvas, templates); free it now
         self.body_pages += len(ids)
         self._page_ids.write(array("q", ids).tobytes())
 
