@@ -1,0 +1,309 @@
+"""`export()`: a job document, chunks streamed through a writer, then archive and checksum."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from .. import __version__, records
+from ..errors import Cancelled, ClaudeLensError, ExportError
+from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
+from ..query import Filter, _get_db, coerce_filter
+from . import archive, files, jobs
+from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
+from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
+from .preview import TOOL_TYPES, totals
+from .sanitize import Sanitizer
+from .stream import Prefetch, plan_chunks
+from .tabular import CsvWriter, ParquetWriter
+
+GENERATOR = f"claudelens_nb {__version__}"
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class ExportResult:
+    job_id: str
+    path: Path
+    format: str
+    size: int
+    sha256: str
+    conversations: int
+    messages: int
+    total_cost: float
+    status: str = "completed"
+    compressed: bool = False
+    encrypted: bool = False
+
+
+def active_jobs() -> set[str]:
+    with _ACTIVE_LOCK:
+        return set(_ACTIVE)
+
+
+# ---------------------------------------------------------------- shaping records
+
+def _shape(conv: dict[str, Any], opts: ExportOptions) -> None:
+    """Apply the include_* options in place; metadata keys sorted so output is stable."""
+    if not opts.include_messages:
+        conv["messages"] = []
+    elif not opts.include_tool_calls:
+        conv["messages"] = [m for m in conv["messages"] if m.get("type") not in TOOL_TYPES]
+    if opts.include_metadata:
+        conv["metadata"] = dict(sorted(conv["metadata"].items()))
+        for m in conv["messages"]:
+            m["metadata"] = dict(sorted(m["metadata"].items()))
+    else:
+        conv["metadata"] = {"custom_fields": conv["metadata"].get("custom_fields") or {}}
+        for m in conv["messages"]:
+            m["metadata"] = {}
+
+
+# ---------------------------------------------------------------- writers
+
+def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any],
+                   opts: ExportOptions) -> tuple[Any, list[tuple[Path, str]]]:
+    """The writer for `fmt` and the files it will produce (each created private first)."""
+    if fmt == "csv":
+        w = CsvWriter(work, opts.csv_tables)
+        return w, w.members()
+    if fmt == "parquet":
+        for name in ("conversations.parquet", "messages.parquet"):
+            files.create_private(work / name)
+        w = ParquetWriter(work)
+        return w, w.members()
+    ext = {"json": "json", "jsonl": "jsonl", "markdown": "md", "pdf": "pdf"}[fmt]
+    path = work / f"{base}.{ext}"
+    files.create_private(path)
+    if fmt == "json":
+        return JsonWriter(path, meta), [(path, path.name)]
+    if fmt == "jsonl":
+        return JsonlWriter(path, meta), [(path, path.name)]
+    try:
+        if fmt == "markdown":
+            from .markdown import MarkdownWriter as cls
+        else:
+            from .pdf import PdfWriter as cls
+    except ImportError as exc:
+        raise ExportError(f"the {fmt} writer is not available: {exc}") from None
+    return cls(path, meta), [(path, path.name)]
+
+
+# ---------------------------------------------------------------- paths
+
+def _target(path: str | Path | None, created: datetime, job_id: str, ext: str) -> Path:
+    if path is None:
+        return files.export_dir() / files.generated_name(created, job_id, ext)
+    p = Path(path).expanduser()
+    if p.is_dir():
+        return p / files.generated_name(created, job_id, ext)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the folder {p.parent}: {exc.strerror}",
+                          code="INSUFFICIENT_PERMISSIONS") from None
+    return p
+
+
+def _with_suffix(p: Path, ext: str) -> Path:
+    return p if p.name.lower().endswith("." + ext) else p.with_name(p.name + "." + ext)
+
+
+# ---------------------------------------------------------------- export
+
+def export(
+    flt: Filter | dict | None,
+    format: str,
+    path: str | Path | None = None,
+    options: ExportOptions | dict | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    db: Database | None = None,
+    owner: str | None = None,
+) -> ExportResult:
+    """Export the conversations matching `flt` in `format`; see FORMATS.md for the layouts."""
+    fmt = check_format(format)
+    opts = coerce_options(options)
+    flt = coerce_filter(flt)
+    db = _get_db(db)
+    jobs.cleanup_once(db)
+    job = jobs.new_job(db, fmt=fmt, filters=flt.to_dict(), options=opts.to_dict(), owner=owner)
+    job_id = job["_id"]
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(job_id)
+    report = Tee(progress, Throttled(jobs.progress_writer(db, job_id), 0.5))
+    run = _Run(db, flt, fmt, opts, job, report, cancel, path)
+    try:
+        return run.go()
+    except Cancelled:
+        run.discard()
+        _finish(db, job_id, status="cancelled", error="cancelled by the user", report=report)
+        raise
+    except ClaudeLensError as exc:
+        run.discard()
+        _finish(db, job_id, status="failed", error=f"[{exc.code}] {exc}", report=report)
+        raise
+    except PyMongoError as exc:
+        run.discard()
+        reason = f"the database was lost during the export ({type(exc).__name__})"
+        _finish(db, job_id, status="failed", error=reason, report=report)
+        raise ExportError(reason) from None
+    except OSError as exc:
+        run.discard()
+        reason = f"writing the export failed: {exc.strerror or exc} ({exc.filename or run.final})"
+        _finish(db, job_id, status="failed", error=reason, report=report)
+        raise ExportError(reason, code="INSUFFICIENT_PERMISSIONS" if exc.errno == 13 else None) from None
+    except Exception as exc:
+        run.discard()
+        reason = f"unexpected {type(exc).__name__}: {exc}"
+        _finish(db, job_id, status="failed", error=reason, report=report)
+        raise ExportError(reason) from exc
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(job_id)
+
+
+def _finish(db: Database, job_id: str, *, status: str, error: str, report: Any) -> None:
+    # The database may be the thing that failed: recording the outcome is best effort,
+    # and a job left "running" is marked failed by the next cleanup.
+    with contextlib.suppress(Exception):
+        jobs.update(db, job_id, status=status, error=error, completed_at=jobs.now())
+
+
+class _Run:
+    def __init__(self, db: Database, flt: Filter, fmt: str, opts: ExportOptions,
+                 job: dict[str, Any], report: Any, cancel: CancelToken | None,
+                 path: str | Path | None) -> None:
+        self.db, self.flt, self.fmt, self.opts, self.job = db, flt, fmt, opts, job
+        self.report, self.cancel, self.path = report, cancel, path
+        self.job_id: str = job["_id"]
+        self.work: Path | None = None
+        self.final: Path | None = None
+        self.part: Path | None = None
+        self.writer: Any = None
+        self.prefetch: Prefetch | None = None
+
+    def discard(self) -> None:
+        """Remove every partial output."""
+        if self.prefetch is not None:
+            self.prefetch.close()
+        if self.writer is not None:
+            with contextlib.suppress(Exception):
+                self.writer.abort()
+        files.remove_quietly(self.part)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def go(self) -> ExportResult:
+        db, opts, fmt = self.db, self.opts, self.fmt
+        created: datetime = self.job["created_at"]
+        jobs.update(db, self.job_id, status="running", started_at=jobs.now())
+        emit(self.report, "Counting", 0)
+        t = totals(db, self.flt, include_tool_calls=opts.include_tool_calls,
+                   include_messages=opts.include_messages)
+        meta = {
+            "total_conversations": t.conversations,
+            "total_messages": t.messages,
+            "total_cost_usd": float(t.total_cost),
+            "date_range": t.date_range,
+            "filters": self.flt.to_dict(),
+            "generator": GENERATOR,
+            "export_date": created,
+            "title": f"ClaudeLens Export - {created.date().isoformat()}",
+        }
+        single_csv = fmt == "csv" and opts.csv_tables != "both"
+        natural_zip = fmt in ("csv", "parquet") and not single_csv
+        ext = "csv" if single_csv else EXTENSIONS[fmt]
+        self.final = _target(self.path, created, self.job_id, ext)
+        base = self.final.name.rsplit(".", 1)[0] if "." in self.final.name else self.final.name
+        self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
+        self.work.mkdir(mode=0o700)
+        self.writer, members = _member_writer(fmt, self.work, base, meta, opts)
+        sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
+                              anonymize=opts.anonymize)
+        chunks = plan_chunks(db, self.flt, opts.chunk_size)
+        self.prefetch = Prefetch(db, self.flt, chunks)
+        n_convs = n_msgs = 0
+        per_conversation = fmt in ("markdown", "pdf")
+        emit(self.report, "Exporting", 0, t.conversations)
+        for batch in self.prefetch.iter(self.cancel):
+            for conv in batch:
+                _shape(conv, opts)
+            sanitizer.conversations(batch)
+            check(self.cancel)
+            if per_conversation:
+                for conv in batch:
+                    self.writer.write([conv])
+                    check(self.cancel)
+            else:
+                self.writer.write(batch)
+            n_convs += len(batch)
+            n_msgs += sum(len(c["messages"]) for c in batch)
+            emit(self.report, "Exporting", n_convs, t.conversations,
+                 batch[-1].get("title") if batch else None)
+        self.writer.close()
+        self.writer = None
+        check(self.cancel)
+        plain_size = sum(p.stat().st_size for p, _ in members)
+        zipped = (natural_zip or opts.compress or opts.password is not None
+                  or plain_size > opts.compress_threshold)
+        if zipped:
+            if not natural_zip:
+                self.final = _with_suffix(self.final, "zip")
+            manifest = {
+                "format": fmt, "version": FORMAT_VERSION, "generator": GENERATOR,
+                "created_at": records.iso(created), "job_id": self.job_id,
+                "filters": self.flt.to_dict(), "options": opts.to_dict(),
+                "counts": {"conversations": n_convs, "messages": n_msgs,
+                           "total_cost_usd": float(t.total_cost)},
+                "sanitizing": sanitizer.applied(), "encrypted": opts.password is not None,
+            }
+            self.part = self.work / "archive.zip.part"
+            files.create_private(self.part)
+            done = 0
+
+            def tick() -> None:
+                nonlocal done
+                check(self.cancel)
+                done += 1 << 20
+                emit(self.report, "Compressing", min(done, plain_size), plain_size)
+
+            archive.write_archive(self.part, members, manifest, password=opts.password, tick=tick)
+            source = self.part
+        else:
+            source = members[0][0]
+        emit(self.report, "Finalizing", 0, 1)
+        check(self.cancel)
+        os.chmod(source, 0o600)
+        os.replace(source, self.final)
+        self.part = self.final  # removed again if recording the job fails
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work = None
+        size = self.final.stat().st_size
+        digest = files.sha256_file(self.final)
+        result = ExportResult(
+            job_id=self.job_id, path=self.final, format=fmt, size=size, sha256=digest,
+            conversations=n_convs, messages=n_msgs, total_cost=float(t.total_cost),
+            compressed=zipped, encrypted=opts.password is not None,
+        )
+        emit(self.report, "Finalizing", 1, 1)
+        jobs.update(
+            db, self.job_id, status="completed", completed_at=jobs.now(), size=size,
+            sha256=digest, file_name=self.final.name, path=str(self.final), compressed=zipped,
+            conversations=n_convs, messages=n_msgs, total_cost=result.total_cost,
+            sanitizing=sanitizer.applied(),
+            progress={"stage": "Done", "done": n_convs, "total": n_convs, "item": None},
+        )
+        self.part = None
+        return result

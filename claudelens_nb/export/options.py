@@ -1,0 +1,83 @@
+"""What an export takes besides its filter: `ExportOptions`, and the format names."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ..config import settings
+from ..errors import ExportError
+
+FORMATS = ("json", "jsonl", "csv", "markdown", "pdf", "parquet")
+CSV_TABLES = ("both", "conversations", "messages")
+# The file extension of each format's own (uncompressed) output.
+EXTENSIONS = {
+    "json": "json", "jsonl": "jsonl", "csv": "zip", "markdown": "md", "pdf": "pdf",
+    "parquet": "zip",
+}
+
+
+@dataclass
+class ExportOptions:
+    """Export options; `password` is never stored anywhere."""
+
+    include_messages: bool = True
+    include_metadata: bool = True
+    include_tool_calls: bool = True
+    remove_secrets: bool = True
+    redact_pii: bool = False
+    anonymize: bool = False
+    compress: bool = False
+    password: str | None = None
+    auto_compress_bytes: int | None = None
+    chunk_size: int = 200
+    csv_tables: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.csv_tables not in CSV_TABLES:
+            raise ExportError(
+                f"csv_tables must be one of {', '.join(CSV_TABLES)}, got {self.csv_tables!r}",
+                code="INVALID_FILTERS",
+            )
+        if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+            raise ExportError(f"chunk_size must be a positive whole number, got {self.chunk_size!r}")
+        if self.password is not None and not isinstance(self.password, str):
+            raise ExportError("password must be text")
+        if self.password == "":
+            self.password = None
+
+    @property
+    def compress_threshold(self) -> int:
+        if self.auto_compress_bytes is not None:
+            return int(self.auto_compress_bytes)
+        return settings().auto_compress_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as stored in job documents and manifests: no password, only whether one was set."""
+        out = asdict(self)
+        out.pop("password")
+        out["encrypted"] = self.password is not None
+        return out
+
+
+def coerce_options(options: ExportOptions | dict[str, Any] | None) -> ExportOptions:
+    if options is None:
+        return ExportOptions()
+    if isinstance(options, ExportOptions):
+        return options
+    if isinstance(options, dict):
+        known = {f.name for f in fields(ExportOptions)}
+        extra = sorted(set(options) - known)
+        if extra:
+            raise ExportError(f"unknown export option {extra[0]!r}")
+        return ExportOptions(**options)
+    raise ExportError(f"expected ExportOptions or a dict, got {type(options).__name__}")
+
+
+def check_format(fmt: str) -> str:
+    name = (fmt or "").strip().lower()
+    if name == "md":
+        name = "markdown"
+    if name not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return name

@@ -1,0 +1,183 @@
+"""Removing secrets, redacting PII and anonymising users in conversation records.
+
+Works in place on canonical records (fresh per export), walking every string in message
+text, tool inputs and metadata. Identifiers (ids, uuids, hashes) are left alone. Each
+replacement names what it replaced, e.g. `[REDACTED:anthropic_key]`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from ..config import settings
+
+_SECRET_PATTERNS = [
+    ("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{8,}"),
+    ("openai_key", r"sk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{16,}"),
+    ("github_token", r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+    ("slack_token", r"xox[bpars]-[A-Za-z0-9\-]{10,}"),
+    ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
+]
+_EDGE = r"(?<![A-Za-z0-9_\-])"
+SECRET_RE = re.compile(
+    "|".join(f"(?P<{name}>{_EDGE}{pattern})" for name, pattern in _SECRET_PATTERNS)
+    + r"|(?P<bearer>(?i:\bbearer)\s+)[A-Za-z0-9._~+/=\-]{8,}"
+    + r"|(?P<password>(?i:\b(?:password|passwd|pwd|secret|api[_-]?key))\s*[=:]\s*)"
+    + r"(?![\[\s\"'])[^\s\"'\\,;&]+"
+)
+EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+\-./:])(?:\+|\()?\d[\d \-.()]{6,}\d(?![\w\-/:])")
+_HOME_RE = re.compile(r"(/home/|/Users/|C:\\\\Users\\\\|C:\\Users\\)([^/\\\s\"']+)")
+# Keys whose values are identifiers or machine data, never free text.
+SKIP_KEYS = frozenset({
+    "id", "parent_id", "uuid", "parentUuid", "sessionId", "contentHash", "requestId",
+    "tool_use_id", "type", "model", "timestamp", "project_id", "external_id",
+})
+USER_KEYS = frozenset({"userType", "userId", "user_id", "userEmail", "user_email", "email", "author"})
+
+
+def _is_phone(text: str) -> bool:
+    digits = sum(c.isdigit() for c in text)
+    if not 9 <= digits <= 15:
+        return False
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text):
+        return False  # a date, not a number
+    return text[0] in "+(" or digits >= 10 and any(c in text for c in " -.()")
+
+
+def _anon_key() -> bytes:
+    """A per-installation key, so pseudonyms are stable here but not guessable elsewhere."""
+    path = Path(settings().home) / "anonymize.key"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return bytes.fromhex(key)
+
+
+class Sanitizer:
+    """Applies the chosen rules to records and counts what it replaced."""
+
+    def __init__(self, *, remove_secrets: bool = True, redact_pii: bool = False,
+                 anonymize: bool = False) -> None:
+        self.remove_secrets = remove_secrets
+        self.redact_pii = redact_pii
+        self.anonymize = anonymize
+        self.counts: Counter[str] = Counter()
+        self._key = _anon_key() if anonymize else b""
+        steps: list[Callable[[str], str]] = []
+        if remove_secrets:
+            steps.append(self._secrets)
+        if anonymize:
+            steps.append(self._anon_text)
+        if redact_pii:
+            steps.append(self._pii)
+        self._steps = steps
+
+    @property
+    def active(self) -> bool:
+        return bool(self._steps)
+
+    def applied(self) -> dict[str, Any]:
+        """What the manifest and job record say about sanitising."""
+        return {
+            "secrets_removed": self.remove_secrets,
+            "pii_redacted": self.redact_pii,
+            "users_anonymized": self.anonymize,
+            "replacements": dict(sorted(self.counts.items())),
+        }
+
+    # ---------------------------------------------------------- strings
+
+    def _secrets(self, text: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            kind = m.lastgroup or "secret"
+            self.counts[kind] += 1
+            if kind in ("bearer", "password"):
+                return m.group(kind) + f"[REDACTED:{kind}]"
+            return f"[REDACTED:{kind}]"
+
+        return SECRET_RE.sub(repl, text)
+
+    def _pii(self, text: str) -> str:
+        def email(m: re.Match[str]) -> str:
+            self.counts["email"] += 1
+            return "[REDACTED:email]"
+
+        def phone(m: re.Match[str]) -> str:
+            if not _is_phone(m.group(0)):
+                return m.group(0)
+            self.counts["phone"] += 1
+            return "[REDACTED:phone]"
+
+        if "@" in text:
+            text = EMAIL_RE.sub(email, text)
+        return _PHONE_CANDIDATE.sub(phone, text)
+
+    def pseudonym(self, value: str, prefix: str = "user") -> str:
+        digest = hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{prefix}-{digest[:10]}"
+
+    def _anon_text(self, text: str) -> str:
+        def email(m: re.Match[str]) -> str:
+            self.counts["email_pseudonymized"] += 1
+            return self.pseudonym(m.group(0).lower()) + "@anonymized.invalid"
+
+        def home(m: re.Match[str]) -> str:
+            self.counts["home_dir_pseudonymized"] += 1
+            return m.group(1) + self.pseudonym(m.group(2))
+
+        if "@" in text:
+            text = EMAIL_RE.sub(email, text)
+        if "/home/" in text or "Users" in text:
+            text = _HOME_RE.sub(home, text)
+        return text
+
+    def text(self, value: str) -> str:
+        for step in self._steps:
+            value = step(value)
+        return value
+
+    # ---------------------------------------------------------- structures
+
+    def _walk_dict(self, d: dict[str, Any]) -> None:
+        for k, v in d.items():
+            if k in SKIP_KEYS:
+                continue
+            if self.anonymize and k in USER_KEYS and isinstance(v, (str, int)) and v != "":
+                d[k] = self.pseudonym(str(v))
+                self.counts["user_pseudonymized"] += 1
+            elif isinstance(v, str):
+                d[k] = self.text(v)
+            elif isinstance(v, dict):
+                self._walk_dict(v)
+            elif isinstance(v, list):
+                self._walk_list(v)
+
+    def _walk_list(self, items: list[Any]) -> None:
+        for i, v in enumerate(items):
+            if isinstance(v, str):
+                items[i] = self.text(v)
+            elif isinstance(v, dict):
+                self._walk_dict(v)
+            elif isinstance(v, list):
+                self._walk_list(v)
+
+    def conversations(self, convs: Iterable[dict[str, Any]]) -> None:
+        """Sanitise conversation records in place (title, summary, metadata, every message)."""
+        if not self._steps:
+            return
+        for conv in convs:
+            self._walk_dict(conv)
