@@ -17,6 +17,8 @@ from ..errors import ClaudeLensError
 COMMAND_MODULES = [
     "claudelens_nb.cli.db_cmd",
     "claudelens_nb.cli.demo_cmd",
+    "claudelens_nb.cli.dashboard_cmd",
+    "claudelens_nb.cli.import_cmd",
 ]
 
 
