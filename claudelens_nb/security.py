@@ -152,14 +152,15 @@ def inspect_text(path: Path, name: str | None = None) -> TextInfo:
         decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "utf-8")()
         offset = 0
         size = 0
+        skip = bom if encoding == "utf-8" else 0  # the UTF-16 decoder reads its own BOM
         while block := fh.read(_BLOCK):
             h.update(block)
             size += len(block)
             pending = len(decoder.getstate()[0])
             try:
-                decoder.decode(block[bom:] if offset == 0 else block)
+                decoder.decode(block[skip:] if offset == 0 else block)
             except UnicodeDecodeError as exc:
-                at = offset - pending + exc.start + (bom if offset == 0 else 0)
+                at = offset - pending + exc.start + (skip if offset == 0 else 0)
                 raise ImportFileError(
                     f"{name}: invalid {encoding.upper()} at byte offset {at} "
                     f"(byte 0x{exc.object[exc.start]:02x})"

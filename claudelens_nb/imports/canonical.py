@@ -293,16 +293,17 @@ def normalize_conversation(
         ctx.error("a conversation must be an object")
         return None
     before = ctx.error_count
-    if not _check_keys(ctx, raw, ""):
-        return None
     known, extra = ctx.conv.apply(raw)
     cid = known.get("id")
     if isinstance(cid, int) and not isinstance(cid, bool):
         cid = str(cid)
+    if isinstance(cid, str) and cid.strip():
+        ctx.record = cid
+    if not _check_keys(ctx, raw, ""):
+        return None
     if not isinstance(cid, str) or not cid.strip():
         ctx.error("conversation has no id (map a field to 'id')", "id")
         return None
-    ctx.record = cid
     msgs_raw = known.get("messages")
     if msgs_raw is None:
         ctx.error("conversation has no messages field (map a field to 'messages')", "messages")

@@ -115,22 +115,27 @@ def _first_byte(path: Path, info: TextInfo) -> bytes:
     return head.lstrip(b" \t\r\n")[:1]
 
 
-def _top_keys(path: Path, info: TextInfo, container: str) -> list[str]:
-    """Keys of the first top-level object (or of the first array item)."""
+def _top_keys(path: Path, info: TextInfo, container: str) -> tuple[list[str], ImportFileError | None]:
+    """Keys of the first top-level object (or of the first array item), and a parse error
+    met on the way (a truncated or malformed file)."""
     ij = _ijson()
     top = "item" if container == "[" else ""
     keys: list[str] = []
-    with contextlib.suppress(Exception), open_utf8(path, info) as fh:
-        for n, (prefix, event, value) in enumerate(ij.parse(fh, multiple_values=True)):
-            if prefix == top and event == "map_key":
-                keys.append(value)
-                if value in ("conversations", "_meta") or value in _CONV_KEYS:
+    with open_utf8(path, info) as fh:
+        counting = _Counting(fh)
+        try:
+            for n, (prefix, event, value) in enumerate(ij.parse(counting, multiple_values=True)):
+                if prefix == top and event == "map_key":
+                    keys.append(value)
+                    if value in ("conversations", "_meta") or value in _CONV_KEYS:
+                        break
+                elif prefix == top and event == "end_map":
                     break
-            elif prefix == top and event == "end_map":
-                break
-            if n > _PEEK_EVENTS:
-                break
-    return keys
+                if n > _PEEK_EVENTS:
+                    break
+        except Exception as exc:  # ijson / yajl errors
+            return keys, _json_error(display_name(path), exc, counting.count)
+    return keys, None
 
 
 def _sources():
@@ -143,8 +148,9 @@ def _sources():
 
 def detect_text(path: Path, info: TextInfo, name: str) -> str:
     first = _first_byte(path, info)
+    error = None
     if first == b"{":
-        keys = _top_keys(path, info, "{")
+        keys, error = _top_keys(path, info, "{")
         if "conversations" in keys:
             return "json" if "version" in keys else "claudelens_json"
         if "_meta" in keys or _CONV_KEYS & set(keys):
@@ -154,17 +160,21 @@ def detect_text(path: Path, info: TextInfo, name: str) -> str:
         kind = src.detect(path) if src else None
         if kind:
             return kind
-        if _CONV_KEYS & set(_top_keys(path, info, "[")):
+        keys, error = _top_keys(path, info, "[")
+        if _CONV_KEYS & set(keys):
             return "json_array"
     elif first and csv_reader.table_of(path, info) is not None:
         return "csv"
     src = _sources()
+    kind = src.detect(path) if src else None
+    if kind:
+        return kind
+    if error is not None:
+        error.args = (error.args[0].replace(display_name(path), name, 1),)
+        raise error
     if src is None:
         raise ImportFileError(f"{name}: not one of our formats, and the external source readers "
                               "(claudelens_nb.sources) are not installed")
-    kind = src.detect(path)
-    if kind:
-        return kind
     raise ImportFileError(
         f"{name}: content not recognised: not our JSON / JSONL / CSV export, not ClaudeLens's "
         "older JSON, not a Claude Code, claude.ai or ChatGPT export",
@@ -373,7 +383,7 @@ def open_source(
 ) -> Iterator[Source]:
     """Check `path` and yield a Source; a private temporary folder lives as long as it."""
     path = Path(path)
-    name = name or display_name(path)
+    name = display_name(name) if name else display_name(path)
     if not path.exists():
         raise ImportFileError(f"{name}: no such file or folder")
     fmt = extension_format(path)
