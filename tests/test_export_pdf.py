@@ -145,3 +145,20 @@ def test_empty_export_and_abort(tmp_path: Path, close: bool) -> None:
         writer.abort()
         writer.abort()
         assert path.exists()  # the engine deletes it
+
+
+def test_oversized_messages_flow_across_pages(tmp_path: Path) -> None:
+    conv = special_record()
+    msgs = conv["messages"]
+    msgs[0] = dict(msgs[0], content="\n".join(f"line {i} ちょっと" for i in range(200)))
+    msgs[1] = dict(msgs[1], content="x" * 4000 + "\n\n" + "日本" * 1500)
+    code = "\n".join(f"print({i})  # 行 {i}" for i in range(150))
+    msgs[2] = dict(msgs[1], id="m-code", content=f"```python\n{code}\n```")
+    conv["messages"] = msgs[:3]
+    path = _write(tmp_path / "big.pdf", [[conv]])
+    pages = _pages(path)
+    text = "\n".join(pages)
+    assert len(pages) > 5
+    assert all(f"line {i} ちょっと" in text for i in range(200))
+    assert "".join(re.findall(r"x+", text)).count("x") >= 4000
+    assert all(f"print({i}) # 行 {i}" in " ".join(text.split()) for i in range(150))

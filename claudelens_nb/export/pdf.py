@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -72,6 +73,7 @@ FRAME_W = PAGE_W - 2 * MARGIN
 PART_PAGES = 150          # pages per in-memory part before it is flushed to the file
 TOC_ROWS = 38             # contents rows per page at normal spacing
 TEXT_CHUNK = 1500         # characters per paragraph piece (so a table row fits a page)
+TEXT_LINES = 40           # and lines per piece
 CODE_CHUNK = 45           # lines per code piece
 CODE_SIZE = 7.6
 TEXT_SIZE = 9.2
@@ -162,37 +164,56 @@ def _char_width(ch: str) -> float:
 
 
 def highlighted_lines(code: str, lexer: Any, width: float) -> Iterator[str]:
-    """Code as XPreformatted markup lines: tokens coloured, lines wrapped to `width`."""
+    """Code as XPreformatted markup lines: tokens coloured, lines wrapped to `width`.
+
+    Adjacent tokens of one style share a <font> tag (markup parsing is most of the cost).
+    """
     chain = fonts.chain("mono")
-    line: list[str] = []
+    runs: list[list[Any]] = []          # [(colour, bold), text] of the current line
     used = 0.0
+
+    def line() -> str:
+        out = []
+        for (colour, bold), text in runs:
+            mk = chain.markup(text)
+            if bold:
+                mk = f"<b>{mk}</b>"
+            out.append(f'<font color="{colour}">{mk}</font>' if colour else mk)
+        runs.clear()
+        return "".join(out)
+
+    def add(style: tuple[str | None, bool], text: str) -> None:
+        if not text.strip() and runs:
+            style = runs[-1][0]
+        if runs and runs[-1][0] == style:
+            runs[-1][1] += text
+        else:
+            runs.append([style, text])
+
     for ttype, value in lex(code.expandtabs(4), lexer):
         colour, bold, _ = _token_style(ttype)
         for piece in re.split(r"(\n)", value):
             if piece == "\n":
-                yield "".join(line)
-                line, used = [], 0.0
+                yield line()
+                used = 0.0
                 continue
             while piece:
                 take, w = 0, used
                 for ch in piece:
                     cw = _char_width(ch)
-                    if w + cw > width and (w > 0):
+                    if w + cw > width and w > 0:
                         break
                     w += cw
                     take += 1
-                text, piece = piece[:take], piece[take:]
-                if text:
-                    mk = chain.markup(text)
-                    if bold:
-                        mk = f"<b>{mk}</b>"
-                    line.append(f'<font color="{colour}">{mk}</font>' if colour else mk)
+                if take:
+                    add((colour, bold), piece[:take])
                     used = w
+                piece = piece[take:]
                 if piece:
-                    yield "".join(line)
-                    line, used = [], 0.0
-    if line:
-        yield "".join(line)
+                    yield line()
+                    used = 0.0
+    if runs:
+        yield line()
 
 
 def code_flowables(code: str, lang: str | None, width: float) -> list[Flowable]:
@@ -222,18 +243,29 @@ def _inline(text: str) -> str:
     return "".join(out).replace("\n", "<br/>")
 
 
+def _nth_newline(text: str, n: int) -> int:
+    pos = -1
+    for _ in range(n):
+        pos = text.find("\n", pos + 1)
+        if pos < 0:
+            return len(text)
+    return pos
+
+
 def _text_pieces(text: str) -> Iterator[str]:
-    """Prose split at blank lines, then into pieces of at most TEXT_CHUNK characters."""
+    """Prose split at blank lines, then into pieces of at most TEXT_CHUNK characters
+    and TEXT_LINES lines."""
     for para in re.split(r"\n[ \t]*\n", text):
         para = para.strip("\n")
         if not para.strip():
             continue
-        while len(para) > TEXT_CHUNK:
-            cut = para.rfind("\n", 0, TEXT_CHUNK)
-            if cut < TEXT_CHUNK // 3:
-                cut = para.rfind(" ", 0, TEXT_CHUNK)
-            if cut < TEXT_CHUNK // 3:
-                cut = TEXT_CHUNK
+        while len(para) > TEXT_CHUNK or para.count("\n") >= TEXT_LINES:
+            limit = min(TEXT_CHUNK, _nth_newline(para, TEXT_LINES) + 1)
+            cut = para.rfind("\n", 0, limit)
+            if cut < limit // 3:
+                cut = para.rfind(" ", 0, limit)
+            if cut < limit // 3:
+                cut = limit
             yield para[:cut]
             para = para[cut:].lstrip("\n")
         yield para
@@ -562,24 +594,24 @@ class _PdfJoiner:
         return [mapping[k] for k in kids]
 
     def finish(self, pages: Iterator[int], n_pages: int, info: bytes,
-               outline: list[tuple[str, int]], doc_id: bytes) -> None:
-        """Page tree, outline, catalog, info, xref, trailer."""
+               outline: Iterator[tuple[str, int]], n_outline: int, doc_id: bytes) -> None:
+        """Page tree, outline (one bookmark per (title, page object)), catalog, info,
+        xref, trailer."""
         kids = bytearray(b"<< /Type /Pages /Count %d /Kids [" % n_pages)
         for n, p in enumerate(pages):
             kids += b"%s%d 0 R" % (b"\n" if n % 12 == 0 else b" ", p)
         self.put(self.PAGES, bytes(kids) + b" ] >>")
-        ids = [self.new_id() for _ in outline]
-        for n, (title, page_obj) in enumerate(outline):
-            links = b""
-            if n:
-                links += b" /Prev %d 0 R" % ids[n - 1]
-            if n + 1 < len(ids):
-                links += b" /Next %d 0 R" % ids[n + 1]
-            self.put(ids[n], b"<< /Title " + _pdf_string(title) + b" /Parent %d 0 R" % self.OUTLINES
+        first = len(self.offsets)
+        self.offsets.extend([0] * n_outline)
+        last = first + n_outline - 1
+        for obj_id, (title, page_obj) in zip(range(first, last + 1), outline, strict=True):
+            links = b" /Prev %d 0 R" % (obj_id - 1) if obj_id > first else b""
+            links += b" /Next %d 0 R" % (obj_id + 1) if obj_id < last else b""
+            self.put(obj_id, b"<< /Title " + _pdf_string(title) + b" /Parent %d 0 R" % self.OUTLINES
                      + links + b" /Dest [ %d 0 R /XYZ null null null ] >>" % page_obj)
-        if ids:
+        if n_outline:
             self.put(self.OUTLINES, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>"
-                     % (ids[0], ids[-1], len(ids)))
+                     % (first, last, n_outline))
         else:
             self.put(self.OUTLINES, b"<< /Type /Outlines /Count 0 >>")
         self.put(self.CATALOG, b"<< /Type /Catalog /Pages %d 0 R /Outlines %d 0 R "
@@ -663,14 +695,14 @@ class PdfWriter:
             return
         self._flush_part()
         body_ids = array("q", self._body_page_ids())  # 8 bytes a page
-        front, links = self._front_matter()
-        front_ids = self._joiner.append(front, annots=self._annots(links, body_ids))
-        outline = [(f"{n}. {t}", body_ids[p - self.front_pages - 1])
-                   for n, t, p in self._starts_iter()]
-        pages = iter([*front_ids, *body_ids])
+        front_ids: list[int] = []
+        for pdf, links in self._front_parts():
+            front_ids += self._joiner.append(pdf, annots=self._annots(links, body_ids))
+        outline = ((f"{n}. {t}", body_ids[p - self.front_pages - 1])
+                   for n, t, p in self._starts_iter())
         doc_id = hashlib.md5(f"{self.title}{iso(self.export_date)}{self.count}".encode()).hexdigest()
-        self._joiner.finish(pages, len(front_ids) + len(body_ids), self._info(), outline,
-                            doc_id.encode())
+        self._joiner.finish(itertools.chain(front_ids, body_ids), len(front_ids) + len(body_ids),
+                            self._info(), outline, self.count, doc_id.encode())
         self._fh.close()
         self._fh = None
         self._cleanup()
@@ -712,14 +744,27 @@ class PdfWriter:
                 out[page] = b"[ " + b" ".join(rects) + b" ]"
         return out
 
-    def _front_matter(self) -> tuple[bytes, dict[int, list[tuple[tuple[float, ...], int]]]]:
-        """Title page and contents as one PDF; also the contents' link rectangles."""
-        buf = io.BytesIO()
-        canv = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
-        self._title_page(canv)
-        links = self._contents(canv)
-        canv.save()
-        return buf.getvalue(), links
+    def _front_parts(self) -> Iterator[tuple[bytes, dict[int, list[tuple[tuple[float, ...], int]]]]]:
+        """Title page and contents as PDFs of at most PART_PAGES pages, with the link
+        rectangles of their contents rows (by page index within each PDF)."""
+        entries = self._starts_iter()
+        per_page = max(TOC_ROWS, math.ceil(self.count / self.toc_pages))
+        page = 0
+        while page < self.toc_pages:
+            buf = io.BytesIO()
+            canv = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
+            links: dict[int, list[tuple[tuple[float, ...], int]]] = {}
+            offset = 0
+            if page == 0:
+                self._title_page(canv)
+                offset = 1
+            for index in range(offset, PART_PAGES):
+                if page >= self.toc_pages:
+                    break
+                links[index] = self._contents_page(canv, page, per_page, entries)
+                page += 1
+            canv.save()
+            yield buf.getvalue(), links
 
     def _title_page(self, canv: rl_canvas.Canvas) -> None:
         st, m = _styles(), self.meta
@@ -753,33 +798,27 @@ class PdfWriter:
         table.drawOn(canv, MARGIN + (FRAME_W - w) / 2, y - 30 - h)
         canv.showPage()
 
-    def _contents(self, canv: rl_canvas.Canvas) -> dict[int, list[tuple[tuple[float, ...], int]]]:
-        """Contents pages: exactly `toc_pages`, rows packed tighter if more arrived."""
-        per_page = max(TOC_ROWS, math.ceil(self.count / self.toc_pages))
+    def _contents_page(self, canv: rl_canvas.Canvas, page: int, per_page: int,
+                       entries: Iterator[tuple[int, str, int]]) -> list[tuple[tuple[float, ...], int]]:
+        """Contents page `page` (0-based): up to `per_page` rows, packed tighter when more
+        conversations arrived than announced so the reserved pages hold them all."""
         top = PAGE_H - MARGIN - HEADER_H - 34
         leading = min(16.0, (top - MARGIN) / per_page)
         size = min(9.0, leading * 0.78)
-        sans, bold = fonts.chain("sans"), fonts.chain("bold")
-        links: dict[int, list[tuple[tuple[float, ...], int]]] = {}
-        entries = self._starts_iter()
-        for page in range(self.toc_pages):
-            number = 2 + page
-            draw_furniture(canv, number, self.title, self.right_note)
-            canv.setFillColor(colors.HexColor("#111827"))
-            bold.draw(canv, MARGIN, top + 14, "Contents" if page == 0 else "Contents (continued)", 15)
-            if page == 0 and not self.count:
-                sans.draw(canv, MARGIN, top - 14, "No conversations match this export.", 10)
-            y = top - 8
-            for _ in range(per_page):
-                entry = next(entries, None)
-                if entry is None:
-                    break
-                n, title, target = entry
-                y -= leading
-                self._toc_row(canv, y, size, n, title, target)
-                links.setdefault(1 + page, []).append(
-                    ((MARGIN, y - 2, PAGE_W - MARGIN, y + size), target))
-            canv.showPage()
+        draw_furniture(canv, 2 + page, self.title, self.right_note)
+        canv.setFillColor(colors.HexColor("#111827"))
+        fonts.chain("bold").draw(canv, MARGIN, top + 14,
+                                 "Contents" if page == 0 else "Contents (continued)", 15)
+        if page == 0 and not self.count:
+            fonts.chain("sans").draw(canv, MARGIN, top - 14,
+                                     "No conversations match this export.", 10)
+        links = []
+        y = top - 8
+        for n, title, target in itertools.islice(entries, per_page):
+            y -= leading
+            self._toc_row(canv, y, size, n, title, target)
+            links.append(((MARGIN, y - 2, PAGE_W - MARGIN, y + size), target))
+        canv.showPage()
         return links
 
     def _toc_row(self, canv: rl_canvas.Canvas, y: float, size: float, n: int, title: str,
