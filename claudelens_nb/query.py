@@ -261,8 +261,10 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _messages_table(db: Database, query: dict[str, Any]) -> pa.Table:
+    # projection=None: the server sends whole documents and pymongoarrow picks the schema's
+    # fields client-side in C, which is faster than a server-side projection here.
     tables = [
-        find_arrow_all(coll, query, schema=MESSAGE_SCHEMA)
+        find_arrow_all(coll, query, schema=MESSAGE_SCHEMA, projection=None)
         for coll in names.message_collections(db)
     ]
     tables = [t for t in tables if t.num_rows]
@@ -362,7 +364,8 @@ def load_sessions(flt: Filter | dict | None = None, *, db: Database | None = Non
     """Matching conversations as a typed DataFrame, oldest first."""
     db, flt = _get_db(db), coerce_filter(flt)
     table = find_arrow_all(
-        db[names.SESSIONS], session_query(db, flt), schema=SESSION_SCHEMA, sort=_SESSION_ORDER
+        db[names.SESSIONS], session_query(db, flt), schema=SESSION_SCHEMA, sort=_SESSION_ORDER,
+        projection=None,
     )
     return sessions_frame(db, table)
 
@@ -397,7 +400,8 @@ def iter_arrow_chunks(
     ids = matching_session_ids(db, flt)
     for chunk in _chunks(ids, chunk_size):
         stable = find_arrow_all(
-            db[names.SESSIONS], {"sessionId": {"$in": chunk}}, schema=SESSION_SCHEMA
+            db[names.SESSIONS], {"sessionId": {"$in": chunk}}, schema=SESSION_SCHEMA,
+            projection=None,
         )
         rank = {sid: i for i, sid in enumerate(chunk)}
         sessions = sessions_frame(db, stable)
