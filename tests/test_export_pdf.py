@@ -86,6 +86,10 @@ def test_title_contents_pages_and_metadata(seeded_db, tmp_path: Path, output_dir
         lines = [line.strip() for line in text.strip().splitlines()]
         assert lines[0].startswith("ClaudeLens Export - 2026-11-29"), n
         assert lines[-1] == f"Page {n}", n
+    # Contents rows are links to the page they name (poppler's own reading of /Annots).
+    xml = _run("pdftohtml", "-xml", "-i", "-stdout", "-f", "2", "-l", "2", str(path))
+    targets = {int(t) for t in re.findall(r'<a href="[^"#]*#(\d+)"', xml)}
+    assert targets == {page for _, _, page in _toc(pages, 2)}
     # pdftotext on one page agrees with the split.
     assert "Page 3" in _run("pdftotext", "-layout", "-f", "3", "-l", "3", str(path), "-")
     _check_toc_and_pages(pages, convs, front=2)

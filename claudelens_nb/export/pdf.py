@@ -14,8 +14,9 @@ How it streams with memory bounded to about one conversation:
   advance: 1 title page plus ceil(total_conversations / TOC_ROWS) contents pages (the
   engine passes the count in `meta`). The body's first page is therefore page 2 + that,
   and each conversation's start page is recorded (`afterFlowable`) in a spooled temp file.
-- `close()` renders the title page and the contents from that file into one more part,
-  copies it, adds clickable links from contents rows to their pages, writes the page tree
+- `close()` renders the title page and the contents from that file (again in parts of at
+  most `PART_PAGES` pages), copies them with clickable links from each contents row to its
+  page (the page objects are known by then), writes the page tree
   (front pages first), an outline (bookmarks), the catalog, the info dictionary (title,
   author, subject, creator, creation date), the xref table and the trailer.
   If more conversations arrive than announced, contents rows are packed tighter so the
