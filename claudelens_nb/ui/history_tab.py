@@ -144,12 +144,13 @@ class HistoryTab(w.VBox):
         cells: list[w.Widget] = [html(h, "cl-th") for h in ("Date", "File", "Result", "Status", "Actions")]
         for job in jobs:
             status = str(job.get("status") or "")
-            counts = ", ".join(f"{int(job.get(k) or 0):,} {k}" for k in
-                               ("inserted", "replaced", "merged", "skipped", "failed") if job.get(k))
+            tally = job.get("counts") or {}
+            counts = ", ".join(f"{int(tally.get(k) or 0):,} {k}" for k in
+                               ("inserted", "replaced", "merged", "skipped", "failed") if tally.get(k))
             name = job.get("source_name") or job.get("file_name") or "—"
             job_id = str(job.get("job_id"))
             undo = button("Undo", "cl-history-undo", tooltip=f"Undo import {job_id[:8]}")
-            undo.disabled = status not in ("completed", "failed", "cancelled") or bool(job.get("undone_at"))
+            undo.disabled = status in ("undone", "running", "dry_run") or bool(job.get("undone_at"))
             undo.on_click(guarded(self.banner.error)(lambda _b, j=job_id: self.undo(j)))
             actions = w.HBox([undo])
             actions.add_class("cl-row-actions")

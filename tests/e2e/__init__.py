@@ -1,0 +1,1 @@
+"""Helpers for the dashboard's end-to-end tests (headless Chromium against a live Voila)."""
