@@ -30,6 +30,7 @@ TOKEN_NAMES = {
 }
 _NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _MS_THRESHOLD = 100_000_000_000  # above: milliseconds (year 5138 in seconds)
+_COST_EXPONENT = pricing.COST_QUANTUM.as_tuple().exponent
 MAX_PROBLEMS = 1000  # kept in a report; the counts go on
 
 
@@ -120,6 +121,9 @@ def parse_money(value: Any) -> Decimal | None | str:
         return "not a number"
     if d < 0:
         return "negative"
+    if d.as_tuple().exponent > _COST_EXPONENT:
+        # Files carry floats (0.0258456); stored costs have 8 places (0.02584560).
+        d = d.quantize(pricing.COST_QUANTUM)
     return d
 
 

@@ -291,12 +291,10 @@ class Writer:
             pid = p.existing.get("projectId") or p.project_id
             incoming = records.session_document(rec, pid)
             base = {k: v for k, v in p.existing.items() if k != "_id"}
-            stamp = p.existing.get("updatedAt") or p.existing.get("endedAt") or p.existing.get("createdAt")
+            stamp = p.existing.get("endedAt") or p.existing.get("updatedAt")
             mine = rec.get("updated_at") or rec.get("created_at")
-            newer = stamp is None or (mine is not None and mine >= stamp)
-            for k, v in incoming.items():
-                if newer or k not in base:
-                    base[k] = v
+            if stamp is None or (mine is not None and mine >= stamp):
+                base.update(incoming)  # the newer metadata wins; older is left as stored
             base["projectId"] = pid
             doc = base
         else:
