@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "claudelens_nb.cli.demo_cmd",
     "claudelens_nb.cli.dashboard_cmd",
     "claudelens_nb.cli.import_cmd",
+    "claudelens_nb.cli.export_cmd",
+    "claudelens_nb.cli.history_cmd",
 ]
 
 

@@ -32,8 +32,8 @@ def _zip(path: Path, password: str | None) -> zipfile.ZipFile:
     return zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
 
 
-def _info(name: str, module: Any) -> Any:
-    info = module.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+def _info(name: str, module: Any, zf: Any) -> Any:
+    info = getattr(zf, "zipinfo_cls", module.ZipInfo)(name, date_time=(1980, 1, 1, 0, 0, 0))
     stored = Path(name).suffix.lower() in _STORED_SUFFIXES
     info.compress_type = module.ZIP_STORED if stored else module.ZIP_DEFLATED
     info._compresslevel = None if stored else DEFLATE_LEVEL
@@ -60,7 +60,7 @@ def write_archive(
         for source, name in members:
             h = hashlib.sha256()
             size = 0
-            with open(source, "rb") as src, zf.open(_info(name, module), "w", force_zip64=True) as out:
+            with open(source, "rb") as src, zf.open(_info(name, module, zf), "w", force_zip64=True) as out:
                 while block := src.read(_BLOCK):
                     if tick is not None:
                         tick()
@@ -70,7 +70,7 @@ def write_archive(
             listed.append({"name": name, "size": size, "sha256": h.hexdigest()})
         manifest = {**manifest, "files": listed}
         blob = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
-        zf.writestr(_info(MANIFEST, module), blob)
+        zf.writestr(_info(MANIFEST, module, zf), blob)
     return listed
 
 

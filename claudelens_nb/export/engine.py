@@ -72,7 +72,7 @@ def _shape(conv: dict[str, Any], opts: ExportOptions) -> None:
 # ---------------------------------------------------------------- writers
 
 def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any],
-                   opts: ExportOptions) -> tuple[Any, list[tuple[Path, str]]]:
+                   opts: ExportOptions, sanitizer: Sanitizer) -> tuple[Any, list[tuple[Path, str]]]:
     """The writer for `fmt` and the files it will produce (each created private first)."""
     if fmt == "csv":
         w = CsvWriter(work, opts.csv_tables)
@@ -86,9 +86,9 @@ def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any],
     path = work / f"{base}.{ext}"
     files.create_private(path)
     if fmt == "json":
-        return JsonWriter(path, meta), [(path, path.name)]
+        return JsonWriter(path, meta, sanitizer), [(path, path.name)]
     if fmt == "jsonl":
-        return JsonlWriter(path, meta), [(path, path.name)]
+        return JsonlWriter(path, meta, sanitizer), [(path, path.name)]
     try:
         if fmt == "markdown":
             from .markdown import MarkdownWriter as cls
@@ -146,7 +146,7 @@ def export(
     run = _Run(db, flt, fmt, opts, job, report, cancel, path)
     try:
         return run.go()
-    except Cancelled:
+    except (Cancelled, KeyboardInterrupt):
         run.discard()
         _finish(db, job_id, status="cancelled", error="cancelled by the user", report=report)
         raise
@@ -229,9 +229,9 @@ class _Run:
         base = self.final.name.rsplit(".", 1)[0] if "." in self.final.name else self.final.name
         self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
         self.work.mkdir(mode=0o700)
-        self.writer, members = _member_writer(fmt, self.work, base, meta, opts)
         sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
                               anonymize=opts.anonymize)
+        self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer)
         chunks = plan_chunks(db, self.flt, opts.chunk_size)
         self.prefetch = Prefetch(db, self.flt, chunks)
         n_convs = n_msgs = 0
@@ -240,7 +240,11 @@ class _Run:
         for batch in self.prefetch.iter(self.cancel):
             for conv in batch:
                 _shape(conv, opts)
-            sanitizer.conversations(batch)
+            # JSON writers sanitise while encoding; tables only what they show.
+            if fmt in ("csv", "parquet"):
+                sanitizer.table_fields(batch)
+            elif per_conversation:
+                sanitizer.conversations(batch)
             check(self.cancel)
             if per_conversation:
                 for conv in batch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 import uuid
@@ -116,6 +117,20 @@ def get_job(job_id: str, *, db: Database | None = None) -> dict[str, Any]:
     if doc is None:
         raise ExportError(f"no export job {job_id!r}")
     return doc
+
+
+def resolve_job_id(prefix: str, *, db: Database | None = None) -> str:
+    """A full job id from its first characters (as the CLI shows them); refuses ambiguity."""
+    db = _get_db(db)
+    if not re.fullmatch(r"[0-9a-f]{4,32}", prefix or ""):
+        raise ExportError(f"not an export job id: {prefix!r}")
+    found = [d["_id"] for d in db[names.EXPORT_JOBS].find(
+        {"_id": {"$gte": prefix, "$lt": prefix + "g"}}, {"_id": 1}).limit(2)]
+    if not found:
+        raise ExportError(f"no export job {prefix!r}")
+    if len(found) > 1:
+        raise ExportError(f"{prefix!r} matches more than one export job; give more characters")
+    return found[0]
 
 
 def export_file_path(job_id: str, *, db: Database | None = None, owner: str | None = None) -> Path:

@@ -8,6 +8,7 @@ copying every record into plain data.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from bson import Decimal128, ObjectId
 
 from .. import records
+from .sanitize import Sanitizer
 
 FORMAT_VERSION = "1.0.0"
 META_KEYS = ("total_conversations", "total_messages", "total_cost_usd", "date_range", "filters",
@@ -38,9 +40,36 @@ def _default(o: Any) -> Any:
     return str(o)
 
 
+_TOKEN = f'"__claudelens_messages_{uuid.uuid4().hex}__"'
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default,
                             check_circular=False)
 encode = _ENCODER.encode
+
+
+def encode_conversation(conv: dict[str, Any], sanitizer: Sanitizer | None = None) -> str:
+    """One conversation as compact JSON, sanitised on the way.
+
+    Messages are encoded one by one and only a message whose encoded text could hold
+    something to remove is walked and encoded again; the text is the same as encoding
+    the whole sanitised record at once.
+    """
+    active = sanitizer is not None and sanitizer.active
+    if active:
+        sanitizer.header(conv)
+    msgs = conv["messages"]
+    conv["messages"] = _TOKEN[1:-1]
+    try:
+        head = encode(conv)
+    finally:
+        conv["messages"] = msgs
+    parts = []
+    for m in msgs:
+        line = encode(m)
+        if active and sanitizer.maybe(line):
+            sanitizer.message(m)
+            line = encode(m)
+        parts.append(line)
+    return head.replace(_TOKEN, "[" + ",".join(parts) + "]", 1)
 
 
 def envelope_head(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,8 +81,9 @@ def envelope_head(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _TextWriter:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sanitizer: Sanitizer | None = None) -> None:
         self.path = path
+        self.sanitizer = sanitizer
         self._fh = open(path, "w", encoding="utf-8", newline="\n", buffering=_BUFFER)  # noqa: SIM115
 
     def abort(self) -> None:
@@ -66,8 +96,8 @@ class _TextWriter:
 class JsonWriter(_TextWriter):
     """`{"version":..., "export_date":..., "metadata":{...}, "conversations":[` one per line `]}`."""
 
-    def __init__(self, path: Path, meta: Mapping[str, Any]) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None) -> None:
+        super().__init__(path, sanitizer)
         head = encode(envelope_head(meta))
         self._fh.write(head[:-1] + ',"conversations":[')
         self._first = True
@@ -76,7 +106,7 @@ class JsonWriter(_TextWriter):
         parts = []
         for conv in conversations:
             parts.append("\n" if self._first else ",\n")
-            parts.append(encode(conv))
+            parts.append(encode_conversation(conv, self.sanitizer))
             self._first = False
         self._write_lines(parts)
 
@@ -88,14 +118,14 @@ class JsonWriter(_TextWriter):
 class JsonlWriter(_TextWriter):
     """A `{"_meta": ...}` line, then one conversation per line."""
 
-    def __init__(self, path: Path, meta: Mapping[str, Any]) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None) -> None:
+        super().__init__(path, sanitizer)
         self._fh.write(encode({"_meta": envelope_head(meta)}) + "\n")
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
         parts = []
         for conv in conversations:
-            parts.append(encode(conv))
+            parts.append(encode_conversation(conv, self.sanitizer))
             parts.append("\n")
         self._write_lines(parts)
 

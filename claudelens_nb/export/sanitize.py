@@ -33,6 +33,11 @@ SECRET_RE = re.compile(
     + r"|(?P<password>(?i:\b(?:password|passwd|pwd|secret|api[_-]?key))\s*[=:]\s*)"
     + r"(?![\[\s\"'])[^\s\"'\\,;&]+"
 )
+# Literal starts of everything SECRET_RE can match: a string without one needs no regex.
+# None of them holds a character JSON escapes, so a hit in encoded JSON text is a hit in
+# one of its strings, and no hit in the text means no string has one.
+_SECRET_HINTS = ("sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "AKIA", "ASIA")
+_SECRET_HINTS_LOWER = ("bearer", "passw", "pwd", "secret", "api_key", "apikey", "api-key")
 EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+\-./:])(?:\+|\()?\d[\d \-.()]{6,}\d(?![\w\-/:])")
 _HOME_RE = re.compile(r"(/home/|/Users/|C:\\\\Users\\\\|C:\\Users\\)([^/\\\s\"']+)")
@@ -42,6 +47,14 @@ SKIP_KEYS = frozenset({
     "tool_use_id", "type", "model", "timestamp", "project_id", "external_id",
 })
 USER_KEYS = frozenset({"userType", "userId", "user_id", "userEmail", "user_email", "email", "author"})
+
+
+def may_hold_secret(text: str) -> bool:
+    """Cheap test: False means SECRET_RE cannot match anywhere in `text`."""
+    if any(h in text for h in _SECRET_HINTS):
+        return True
+    low = text.lower()
+    return any(h in low for h in _SECRET_HINTS_LOWER)
 
 
 def _is_phone(text: str) -> bool:
@@ -102,6 +115,9 @@ class Sanitizer:
     # ---------------------------------------------------------- strings
 
     def _secrets(self, text: str) -> str:
+        if not may_hold_secret(text):
+            return text
+
         def repl(m: re.Match[str]) -> str:
             kind = m.lastgroup or "secret"
             self.counts[kind] += 1
@@ -145,6 +161,12 @@ class Sanitizer:
             text = _HOME_RE.sub(home, text)
         return text
 
+    def maybe(self, text: str) -> bool:
+        """False when no rule can change anything in `text` (e.g. one encoded message)."""
+        if self.redact_pii or self.anonymize:
+            return True
+        return self.remove_secrets and may_hold_secret(text)
+
     def text(self, value: str) -> str:
         for step in self._steps:
             value = step(value)
@@ -174,6 +196,43 @@ class Sanitizer:
                 self._walk_dict(v)
             elif isinstance(v, list):
                 self._walk_list(v)
+
+    def header(self, conv: dict[str, Any]) -> None:
+        """Sanitise a conversation's own fields (title, summary, metadata...), not its messages."""
+        if not self._steps:
+            return
+        msgs = conv.get("messages")
+        conv["messages"] = None
+        try:
+            self._walk_dict(conv)
+        finally:
+            conv["messages"] = msgs
+
+    def message(self, msg: dict[str, Any]) -> None:
+        if self._steps:
+            self._walk_dict(msg)
+
+    def table_fields(self, convs: Iterable[dict[str, Any]]) -> None:
+        """Sanitise only what the CSV and Parquet tables show (text, tool input, titles)."""
+        if not self._steps:
+            return
+        for c in convs:
+            for key in ("title", "summary", "project_name", "project_path"):
+                if isinstance(c.get(key), str):
+                    c[key] = self.text(c[key])
+            c["tags"] = [self.text(t) if isinstance(t, str) else t for t in c.get("tags") or []]
+            for m in c.get("messages") or ():
+                if isinstance(m.get("content"), str):
+                    m["content"] = self.text(m["content"])
+                if isinstance(m.get("tool_name"), str):
+                    m["tool_name"] = self.text(m["tool_name"])
+                tool_input = m.get("tool_input")
+                if isinstance(tool_input, str):
+                    m["tool_input"] = self.text(tool_input)
+                elif isinstance(tool_input, dict):
+                    self._walk_dict(tool_input)
+                elif isinstance(tool_input, list):
+                    self._walk_list(tool_input)
 
     def conversations(self, convs: Iterable[dict[str, Any]]) -> None:
         """Sanitise conversation records in place (title, summary, metadata, every message)."""
