@@ -117,7 +117,7 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     cid = obj.get("conversation_id") or obj.get("id")
     mapping = obj.get("mapping")
     if not isinstance(cid, str) or not isinstance(mapping, Mapping):
-        report.error("conversation without an id or a mapping", file=file, record=str(cid or n))
+        report.warning("conversation without an id or a mapping; skipped", file=file, record=str(cid or n))
         return None
     parent: dict[str, str | None] = {}
     order: list[str] = []
@@ -153,7 +153,7 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
                 continue
             rec = _record(node, mapping[node]["message"], texts[node], prev, ts)
             if rec["timestamp"] is None:
-                report.error("message without a time", file=file, record=rec["id"])
+                report.warning("message without a time; skipped", file=file, record=rec["id"])
                 continue
             ts = rec["timestamp"]
             prev = rec["id"]

@@ -51,7 +51,7 @@ def _record(msg: Mapping[str, Any], mid: str, parent_id: str | None, fallback_ts
         type_ = "system"
     ts = parse_time(msg.get("created_at")) or fallback_ts
     if ts is None:
-        report.error("message without created_at", file=file, record=mid)
+        report.warning("message without created_at; skipped", file=file, record=mid)
         return None
     meta: dict[str, Any] = {"messageData": {k: v for k, v in msg.items() if k not in _SIDE}}
     meta.update((k, msg[k]) for k in _SIDE if k in msg)
@@ -76,14 +76,14 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     cid = obj.get("uuid")
     raw = obj.get("chat_messages")
     if not isinstance(cid, str) or not isinstance(raw, list):
-        report.error("conversation without a uuid or chat_messages", file=file, record=str(cid or n))
+        report.warning("conversation without a uuid or chat_messages; skipped", file=file, record=str(cid or n))
         return None
     start = parse_time(obj.get("created_at"))
     by_id: dict[str, Mapping[str, Any]] = {}
     order: list[str] = []
     for i, msg in enumerate(raw):
         if not isinstance(msg, Mapping):
-            report.error(f"message {i} is not an object", file=file, record=cid)
+            report.warning(f"message {i} is not an object; skipped", file=file, record=cid)
             continue
         mid = msg.get("uuid") if isinstance(msg.get("uuid"), str) else f"{cid}:{i}"
         if mid in by_id:

@@ -17,6 +17,8 @@ Choices where the input is ambiguous:
   copy in another file, then the earlier line; a differing copy is reported as a warning.
 - One API response written as several lines (same `message.id` and `requestId`): the
   earliest line carries usage and cost, the others get tokens None and cost None.
+- Malformed lines are reported as warnings (file and line number) and skipped, so the
+  rest of the input is imported (the import engine stops on errors).
 - `summary` lines attach to the session holding their `leafUuid` (the summary of the latest
   leaf wins); `custom-title` beats `ai-title` for the title; without either the title is
   derived (summary, else first user message).
@@ -129,17 +131,18 @@ def _read_line(
     try:
         obj = json.loads(raw.rstrip())
     except json.JSONDecodeError as exc:
-        report.error(f"not valid JSON ({exc.msg} at column {exc.colno})", file=file, line=number)
+        report.warning(f"not valid JSON ({exc.msg} at column {exc.colno}); line skipped", file=file, line=number)
         return
     except ValueError as exc:  # bytes that are not UTF-8
-        report.error(f"not valid JSON ({exc})", file=file, line=number)
+        report.warning(f"not valid JSON ({exc}); line skipped", file=file, line=number)
         return
     if not isinstance(obj, dict):
-        report.error(f"line is a JSON {type(obj).__name__}, not an object", file=file, line=number)
+        report.warning(f"line is a JSON {type(obj).__name__}, not an object; line skipped",
+                       file=file, line=number)
         return
     kind = obj.get("type")
     if not isinstance(kind, str) or not kind:
-        report.error("line has no 'type'", file=file, line=number)
+        report.warning("line has no 'type'; line skipped", file=file, line=number)
         return
     if kind in MESSAGE_KINDS:
         missing = [k for k in ("uuid", "sessionId") if not isinstance(obj.get(k), str) or not obj[k]]
@@ -147,7 +150,7 @@ def _read_line(
         if ts is None:
             missing.append("timestamp")
         if missing:
-            report.error(f"{kind} line without a valid {', '.join(missing)}; line skipped",
+            report.warning(f"{kind} line without a valid {', '.join(missing)}; line skipped",
                          file=file, line=number, record=obj.get("uuid") if isinstance(obj.get("uuid"), str) else None)
             return
         sessions_here[obj["sessionId"]] += 1

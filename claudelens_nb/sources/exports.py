@@ -57,7 +57,7 @@ def conversations(path: Path, kind: str, report: ReadReport) -> Iterator[tuple[s
             for n, obj in _objects(entry, report):
                 report.lines += 1
                 if not isinstance(obj, dict):
-                    report.error(f"conversation {n} is a {type(obj).__name__}, not an object",
+                    report.warning(f"conversation {n} is a {type(obj).__name__}, not an object; skipped",
                                  file=entry.name, record=str(n))
                     continue
                 yield entry.name, n, obj

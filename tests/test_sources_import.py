@@ -1,0 +1,146 @@
+"""External sources through the import engine into a real database: exact documents,
+re-import of grown sessions, and the Claude Code -> import -> export JSON -> import round trip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from bson import Decimal128
+
+import claudelens_nb
+from claudelens_nb import records
+from claudelens_nb.reading import ReadReport
+from claudelens_nb.sources import read
+from claudelens_nb.store import collections as names
+from claudelens_nb.store import connection, schema
+
+DATA = Path(__file__).parent / "data" / "sources"
+SIDECHAIN_SESSION = "88a8d761-7b9a-4bf1-a8ca-c1febe6bf358"
+
+
+def _messages(db) -> dict[str, dict]:
+    out = {}
+    for coll in names.message_collections(db):
+        for doc in coll.find({}, {"_id": 0}):
+            doc["_collection"] = coll.name
+            out[doc["uuid"]] = doc
+    return out
+
+
+def _expected(kind: str, path: Path) -> dict[str, dict]:
+    """What the reader yields, as the documents ClaudeLens would store."""
+    out = {}
+    for conv in read(kind, path, ReadReport()):
+        for msg in conv["messages"]:
+            doc = records.message_document(conv["id"], msg)
+            out[doc["uuid"]] = doc
+    return out
+
+
+def _comparable(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k not in ("_id", "_collection", "createdAt")}
+
+
+@pytest.fixture()
+def second_db(mongo_uri):
+    name = f"t2_{uuid.uuid4().hex[:12]}"
+    database = connection.connect(mongo_uri, name)
+    yield database
+    database.client.drop_database(name)
+    schema.forget(database)
+
+
+def test_fixture_folder_import_exact_documents(db, fixtures_dir):
+    folder = fixtures_dir / "claude-code-log"
+    result = claudelens_nb.import_file(folder, db=db)
+    assert result.status == "completed"
+    assert (result.inserted, result.failed) == (5, 0)
+    assert result.messages_written == 15 + 14 + 3 + 10 + 17
+    stored = _messages(db)
+    expected = _expected("claude_code", folder)
+    assert set(stored) == set(expected)
+    for uid, doc in stored.items():
+        assert _comparable(doc) == _comparable(expected[uid]), uid
+        assert doc["_collection"] == names.monthly_name(doc["timestamp"])
+        assert doc["contentHash"] == records.content_hash(uid, doc["type"], doc["timestamp"], doc.get("messageData"))
+    by_coll: dict[str, int] = {}
+    for doc in stored.values():
+        by_coll[doc["_collection"]] = by_coll.get(doc["_collection"], 0) + 1
+    assert by_coll == {"messages_2025_06": 49, "messages_2025_11": 10}
+    first = stored["83a7cabd-3642-45d6-ba73-9b9f843b9ab1"]
+    assert first["costUsd"] == Decimal128("0.53525400") or first["costUsd"].to_decimal() == Decimal("0.535254")
+    assert isinstance(first["costUsd"], Decimal128)
+    sessions = {s["sessionId"]: s for s in db[names.SESSIONS].find()}
+    assert set(sessions) == {"test_session", "edge_cases", "session_b", "todowrite_session", SIDECHAIN_SESSION}
+    side = sessions[SIDECHAIN_SESSION]
+    assert isinstance(side["totalCost"], Decimal128) and side["totalCost"].to_decimal() == Decimal("0.6686811")
+    assert side["messageCount"] == 10
+    assert sessions["todowrite_session"]["totalCost"].to_decimal() == Decimal("0.007569")
+    assert sessions["todowrite_session"]["summary"] == "Feature Implementation with Task Management"
+    projects = {p["_id"]: (p["name"], p["path"]) for p in db[names.PROJECTS].find()}
+    assert projects[side["projectId"]] == ("claude-code-log", "e:\\Workspace\\src\\github\\claude-code-log")
+    assert projects[sessions["test_session"]["projectId"]] == ("tmp", "/tmp")
+    assert len(projects) == 2
+
+
+def test_reimport_after_sessions_grew_adds_only_new_messages(db, tmp_path):
+    folder = tmp_path / "projects"
+    shutil.copytree(DATA / "claude-code" / "projects", folder)
+    first = claudelens_nb.import_file(folder, db=db)
+    assert (first.inserted, first.messages_written) == (3, 21)
+    before = {u: d for u, d in _messages(db).items()}
+    again = claudelens_nb.import_file(folder, strategy="merge", db=db)
+    assert again.messages_written == 0
+    assert _messages(db) == before
+    with (folder / "-home-ana-src-my-app" / "s2.jsonl").open("a") as fh:
+        for n, (kind, content) in enumerate([("user", "And the README?"), ("user", "Thanks")], start=2):
+            fh.write(json.dumps({
+                "parentUuid": "s2-a1", "isSidechain": False, "userType": "external",
+                "cwd": "/home/ana/src/my-app", "sessionId": "s2", "type": kind, "uuid": f"s2-u{n}",
+                "timestamp": f"2026-02-01T09:0{n}:00.000Z",
+                "message": {"role": "user", "content": content}}) + "\n")
+    grown = claudelens_nb.import_file(folder, strategy="merge", db=db)
+    assert grown.messages_written == 2
+    after = _messages(db)
+    assert set(after) - set(before) == {"s2-u2", "s2-u3"}
+    assert {u: after[u] for u in before} == before
+    s2 = db[names.SESSIONS].find_one({"sessionId": "s2"})
+    assert s2["messageCount"] == 4
+
+
+def test_synthetic_sources_import(db):
+    result = claudelens_nb.import_file(DATA / "chatgpt" / "conversations.json", db=db)
+    assert (result.status, result.inserted, result.messages_written) == ("completed", 2, 9)
+    result = claudelens_nb.import_file(DATA / "claude-ai-export.zip", db=db)
+    assert (result.status, result.inserted, result.messages_written) == ("completed", 2, 6)
+    projects = sorted((p["name"], p["path"]) for p in db[names.PROJECTS].find())
+    assert projects == [("ChatGPT", "chatgpt://"), ("Research", "claude.ai://project/proj-9"),
+                        ("claude.ai", "claude.ai://")]
+    chat = db[names.SESSIONS].find_one({"sessionId": "chat-a"})
+    assert [b["leaf_id"] for b in chat["branches"]] == ["u2x", "u3"]
+    stored = _messages(db)
+    assert stored["t1"]["type"] == "tool_result" and stored["a1b"]["type"] == "tool_use"
+    assert stored["m1"]["attachments"][0]["file_name"] == "notes.txt"
+
+
+def test_round_trip_claude_code_export_json_import(db, second_db, tmp_path):
+    folder = DATA / "claude-code" / "projects"
+    claudelens_nb.import_file(folder, db=db)
+    out = claudelens_nb.export(None, "json", tmp_path / "all.json",
+                               {"remove_secrets": False}, db=db)
+    assert out.conversations == 3 and out.messages == 21
+    result = claudelens_nb.import_file(out.path, db=second_db)
+    assert (result.status, result.inserted, result.failed) == ("completed", 3, 0)
+    assert _messages(second_db) == _messages(db)
+
+    def sessions(d):
+        projects = {p["_id"]: p["path"] for p in d[names.PROJECTS].find()}
+        return {s["sessionId"]: {**{k: v for k, v in s.items() if k not in ("_id", "projectId", "createdAt", "updatedAt")},
+                                 "project": projects[s["projectId"]]}
+                for s in d[names.SESSIONS].find()}
+    assert sessions(second_db) == sessions(db)
