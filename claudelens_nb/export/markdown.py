@@ -38,7 +38,7 @@ def role_label(message_type: str | None) -> str:
 def money(value: Any) -> str:
     if value is None:
         return "n/a"
-    return f"${Decimal(str(value)):.4f}" if not isinstance(value, Decimal) else f"${value:.4f}"
+    return f"${Decimal(str(value)):.4f}"
 
 
 def one_line(value: Any) -> str:

@@ -36,7 +36,6 @@ import tempfile
 from array import array
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -65,7 +64,7 @@ from reportlab.platypus import (
 
 from ..records import iso, to_json_value
 from . import fonts
-from .markdown import role_label
+from .markdown import money, role_label
 
 PAGE_W, PAGE_H = A4
 MARGIN = 54.0
@@ -94,12 +93,6 @@ _INLINE = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
 
 
 # ---------------------------------------------------------------- small helpers
-
-def _money(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    return f"${Decimal(str(value)):.4f}"
-
 
 def _when(ts: Any, fmt: str = "%Y-%m-%d %H:%M:%S UTC") -> str:
     return ts.strftime(fmt) if isinstance(ts, datetime) else "n/a"
@@ -369,7 +362,7 @@ def conversation_flowables(number: int, conv: Mapping[str, Any]) -> list[Flowabl
         ("ID", conv.get("id")), ("Project", conv.get("project_name")),
         ("Model", conv.get("model")), ("Messages", conv.get("message_count", len(messages))),
         ("Started", _when(conv.get("created_at"))), ("Ended", _when(conv.get("updated_at"))),
-        ("Cost", _money(conv.get("cost_usd"))), ("Tags", ", ".join(conv.get("tags") or []) or "none"),
+        ("Cost", money(conv.get("cost_usd"))), ("Tags", ", ".join(conv.get("tags") or []) or "none"),
     ]
     cells = [[Paragraph(_m(k, "bold"), st["metakey"]), Paragraph(_m(v if v is not None else "n/a"),
                                                                    st["meta"])] for k, v in facts]
@@ -723,7 +716,7 @@ class PdfWriter:
         m = self.meta
         subject = (f"ClaudeLens conversations export: {self.count} conversations, "
                    f"{m.get('total_messages', 0)} messages, total cost "
-                   f"{_money(m.get('total_cost_usd') or 0)}")
+                   f"{money(m.get('total_cost_usd') or 0)}")
         fields = [(b"Title", _pdf_string(self.title)), (b"Author", _pdf_string("claudelens_nb")),
                   (b"Subject", _pdf_string(subject)),
                   (b"Creator", _pdf_string(str(m.get("generator") or "claudelens_nb"))),
@@ -783,7 +776,7 @@ class PdfWriter:
             ("Exported", _when(self.export_date)),
             ("Conversations", f"{int(m.get('total_conversations') or self.count):,}"),
             ("Messages", f"{int(m.get('total_messages') or 0):,}"),
-            ("Total cost", _money(m.get("total_cost_usd") or 0)),
+            ("Total cost", money(m.get("total_cost_usd") or 0)),
             ("Date range", f"{rng.get('start') or 'n/a'}  to  {rng.get('end') or 'n/a'}"),
             ("Filters", "; ".join(f"{k}: {json.dumps(to_json_value(v), ensure_ascii=False)}"
                                   for k, v in filters.items()) or "none (all conversations)"),
