@@ -7,6 +7,8 @@ stays quick.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -47,3 +49,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _Package(types.ModuleType):
+    """Keep `claudelens_nb.export` the function even after its subpackage is imported.
+
+    Importing `claudelens_nb.export.*` makes Python set the package attribute `export` to
+    the subpackage; the public API promises the function there.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "export" and isinstance(value, types.ModuleType):
+            value = value.export
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
