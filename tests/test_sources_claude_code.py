@@ -356,3 +356,30 @@ def test_project_of():
     assert claude_code.project_of("/home/ana/src/app/") == ("app", "/home/ana/src/app/")
     assert claude_code.project_of("D:\\work\\thing") == ("thing", "D:\\work\\thing")
     assert claude_code.project_of(None) == claude_code.UNKNOWN_PROJECT
+
+
+def _resumed_project(tmp_path: Path) -> Path:
+    """s2 plus s3, a resumed session whose file repeats s2's lines under its own sessionId."""
+    folder = tmp_path / "-home-ana-src-my-app"
+    folder.mkdir()
+    shutil.copy(DATA / "-home-ana-src-my-app" / "s2.jsonl", folder / "s2.jsonl")
+    copied = []
+    for raw in (folder / "s2.jsonl").read_text().splitlines():
+        line = json.loads(raw)
+        if line.get("sessionId") == "s2" and "uuid" in line:
+            copied.append(json.dumps(dict(line, sessionId="s3")))
+    copied.append(json.dumps({
+        "parentUuid": "s2-a1", "isSidechain": False, "cwd": "/home/ana/src/my-app", "sessionId": "s3",
+        "type": "user", "uuid": "s3-u1", "timestamp": "2026-02-02T08:00:00.000Z",
+        "message": {"role": "user", "content": "Picking up where we left off"}}))
+    (folder / "s3.jsonl").write_text("\n".join(copied) + "\n")
+    return folder
+
+
+def test_resumed_session_copies_stay_in_the_earlier_session(tmp_path):
+    convs, report = _read(_resumed_project(tmp_path))
+    assert [m["id"] for m in convs["s2"]["messages"]] == ["s2-u1", "s2-a1"]
+    assert [m["id"] for m in convs["s3"]["messages"]] == ["s3-u1"]
+    assert convs["s3"]["messages"][0]["parent_id"] == "s2-a1"
+    assert report.skipped["line copied from an earlier session"] == 2
+    assert any(p.record == "s3" and "resumed session" in p.message for p in report.warnings)

@@ -144,3 +144,26 @@ def test_round_trip_claude_code_export_json_import(db, second_db, tmp_path):
                                  "project": projects[s["projectId"]]}
                 for s in d[names.SESSIONS].find()}
     assert sessions(second_db) == sessions(db)
+
+
+def test_cli_import_claude_code_default_folder(db, tmp_path, monkeypatch, capsys):
+    from claudelens_nb.cli import main
+
+    shutil.copytree(DATA / "claude-code" / "projects", tmp_path / "cfg" / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cfg"))
+    assert main(["import", "--claude-code", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "3 inserted" in out and "21 messages written" in out
+    s1 = db[names.SESSIONS].find_one({"sessionId": "s1"})
+    assert s1["title"] == "Fix the flaky parser bug" and s1["summary"] == "Fixed the flaky parser bug"
+    assert s1["totalCost"].to_decimal() == Decimal("0.53415")
+    assert main(["import", str(tmp_path / "cfg" / "projects"), "--quiet"]) == 0
+    assert "3 skipped" in capsys.readouterr().out
+
+
+def test_resumed_session_imports_without_duplicate_ids(db, tmp_path):
+    from test_sources_claude_code import _resumed_project
+
+    result = claudelens_nb.import_file(_resumed_project(tmp_path), db=db)
+    assert (result.status, result.inserted, result.messages_written) == ("completed", 2, 3)
+    assert db[names.SESSIONS].find_one({"sessionId": "s3"})["messageCount"] == 1

@@ -54,6 +54,9 @@ _CONSUMED = frozenset({
     "type", "uuid", "parentUuid", "timestamp", "sessionId", "isSidechain", "message",
     "costUSD", "costUsd",
 })
+_USAGE_KEYS = (("input", "input_tokens"), ("output", "output_tokens"),
+               ("cache_creation", "cache_creation_input_tokens"),
+               ("cache_read", "cache_read_input_tokens"))
 _COPIED_TO_PARTS = ("cwd", "gitBranch", "version", "userType", "requestId")
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNKNOWN_PROJECT = ("Unknown Project", "unknown")
@@ -264,12 +267,10 @@ class _Session:
                         usage: Mapping[str, Any] | None) -> None:
         if usage is not None:
             tokens = base["tokens"]
-            for key, src in (("input", "input_tokens"), ("output", "output_tokens"),
-                             ("cache_creation", "cache_creation_input_tokens"),
-                             ("cache_read", "cache_read_input_tokens")):
+            for key, src in _USAGE_KEYS:
                 value = usage.get(src)
                 tokens[key] = int(value) if isinstance(value, (int, float)) else None
-            if set(usage) - set(records._TOKEN_KEYS.values()):
+            if set(usage) - {src for _, src in _USAGE_KEYS}:
                 base["metadata"]["usage"] = dict(usage)
         given = obj.get("costUSD", obj.get("costUsd"))
         if isinstance(given, (int, float, str)) and not isinstance(given, bool):
@@ -356,9 +357,20 @@ def _conversation(sid: str, lines: list[_Line], summary: str | None,
 def _finish_unit(unit: _Unit, report: ReadReport) -> Iterator[dict[str, Any]]:
     kept = {sid: _kept_lines(sid, lines, unit.home, report) for sid, lines in unit.lines.items()}
     owner: dict[str, tuple[str, datetime]] = {}
-    for sid, lines in kept.items():
+    # A resumed session's file starts with a copy of the earlier session's lines (same uuids,
+    # new sessionId): the earliest session keeps them, so every message id stays unique.
+    for sid in sorted(kept, key=lambda s: (kept[s][0].ts, s)):
+        lines = [ln for ln in kept[sid] if ln.obj["uuid"] not in owner]
+        if len(lines) < len(kept[sid]):
+            copied = len(kept[sid]) - len(lines)
+            report.skipped["line copied from an earlier session"] += copied
+            report.warning(f"{copied} line(s) of session {sid} repeat an earlier session's "
+                           "messages (a resumed session); they are kept in the earlier one",
+                           record=sid)
+        kept[sid] = lines
         for ln in lines:
             owner[ln.obj["uuid"]] = (sid, ln.ts)
+    kept = {sid: lines for sid, lines in kept.items() if lines}
     best: dict[str, tuple[datetime, int, str]] = {}
     for n, (leaf, text, _file, _line) in enumerate(unit.summaries):
         hit = owner.get(leaf)

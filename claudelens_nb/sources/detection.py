@@ -6,6 +6,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -39,7 +40,7 @@ class _Budget(io.RawIOBase):
         return n
 
 
-def _first_char(fh: IO[bytes]) -> bytes:
+def first_char(fh: IO[bytes]) -> bytes:
     head = fh.read(4096)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return stripped[:1]
@@ -104,9 +105,10 @@ def _json_kind(fh: IO[bytes]) -> str | None:
     return None
 
 
-def _stream_kind(opener) -> str | None:  # noqa: ANN001 - a zero-argument callable
+def stream_kind(opener: Callable[[], IO[bytes]]) -> str | None:
+    """The kind of one stream (opened up to three times by `opener`), or None."""
     with opener() as fh:
-        first = _first_char(fh)
+        first = first_char(fh)
     if first == b"[":
         with opener() as fh:
             return _json_kind(fh)
@@ -127,7 +129,7 @@ def _zip_kind(path: Path) -> str | None:
                  and i.filename.lower().endswith((".jsonl", ".json"))]
         infos.sort(key=lambda i: (not i.filename.endswith("conversations.json"), i.filename))
         for info in infos[:MAX_CANDIDATES]:
-            kind = _stream_kind(lambda info=info: zf.open(info))
+            kind = stream_kind(lambda info=info: zf.open(info))
             if kind:
                 return kind
     return None
@@ -144,7 +146,7 @@ def _dir_kind(path: Path) -> str | None:
         names = sorted(f for f in files if f.lower().endswith((".jsonl", ".json")))
         names.sort(key=lambda f: f != "conversations.json")
         for name in names:
-            kind = _stream_kind(lambda p=Path(root, name): p.open("rb"))
+            kind = stream_kind(lambda p=Path(root, name): p.open("rb"))
             if kind:
                 return kind
             seen += 1
@@ -163,6 +165,6 @@ def detect(path: Path) -> str | None:
             return None
         if zipfile.is_zipfile(path):
             return _zip_kind(path)
-        return _stream_kind(lambda: path.open("rb"))
+        return stream_kind(lambda: path.open("rb"))
     except (OSError, ValueError, zipfile.BadZipFile, RuntimeError, EOFError):
         return None

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 import ijson
 
 from ..reading import ReadReport
 from . import archive
-from .detection import _stream_kind
-
-
-def _first_char(fh: IO[bytes]) -> bytes:
-    head = fh.read(4096)
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+from .detection import first_char, stream_kind
 
 
 def _objects(entry: archive.Entry, report: ReadReport) -> Iterator[tuple[int, Any]]:
     with entry.open() as fh:
-        first = _first_char(fh)
+        first = first_char(fh)
     prefix = "item" if first == b"[" else ""
     if first not in (b"[", b"{"):
         report.error("not a JSON array of conversations", file=entry.name)
@@ -49,7 +44,7 @@ def conversations(path: Path, kind: str, report: ReadReport) -> Iterator[tuple[s
     with archive.listing(Path(path), want, report) as files:
         chosen = [e for e in files if PurePosixPath(e.name).name == "conversations.json"]
         if not chosen and len(files) > 1:
-            chosen = [e for e in files if _stream_kind(e.open) == kind]
+            chosen = [e for e in files if stream_kind(e.open) == kind]
         elif not chosen:
             chosen = files
         for entry in chosen:
@@ -62,6 +57,3 @@ def conversations(path: Path, kind: str, report: ReadReport) -> Iterator[tuple[s
                     continue
                 yield entry.name, n, obj
 
-
-def first_of(*values: Any, test: Callable[[Any], bool] = lambda v: bool(v)) -> Any:
-    return next((v for v in values if test(v)), None)
