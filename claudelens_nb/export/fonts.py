@@ -39,7 +39,7 @@ _STANDARD = {
 _FALLBACK_FILES = (
     ("CL-CJK", ("DroidSansFallbackFull.ttf", "DroidSansFallback.ttf", "wqy-zenhei.ttc",
                 "wqy-microhei.ttc"), ":lang=ja"),
-    ("CL-Symbols", ("Symbola_hint.ttf", "Symbola.ttf", "DejaVuSans.ttf"), "emoji"),
+    ("CL-Symbols", ("Symbola_hint.ttf", "Symbola.ttf"), "emoji"),
 )
 _LATIN1 = frozenset(range(0x20, 0x7F)) | frozenset(range(0xA0, 0x100))
 _DROP = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
