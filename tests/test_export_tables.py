@@ -83,7 +83,7 @@ def test_csv_cells_are_neutralised(db: Database) -> None:
     convs = _read_zip_csv(res.path, "conversations.csv")
     for text, cell in zip(HOSTILE, msgs["content"], strict=True):
         assert cell == neutralise(text) and unneutralise(cell) == text
-        assert not cell[:1] in ("=", "+", "-", "@", "\t", "\r")
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
     assert convs.loc[0, "title"] == "'@evil" and convs.loc[0, "project_name"].startswith("'=")
     assert convs.loc[0, "tags"] == "'-rm;ok"
 
