@@ -230,13 +230,6 @@ class ImportTab(w.VBox):
         stats = report.stats
         n_conv = int(_get(stats, "conversations", 0) or 0)
         n_msg = int(_get(stats, "messages", 0) or 0)
-        if report.ok:
-            self.validation.ok(f"✓ {self.display_name} is valid: {n_conv:,} conversations ready to import"
-                               + (f" ({len(report.warnings)} warnings)" if report.warnings else ""))
-        else:
-            first = report.errors[0] if report.errors else "the file cannot be imported"
-            more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
-            self.validation.error(f"✗ {self.display_name}: {first}{more}")
         self.file_info.info(
             f"<b>File: {esc(self.display_name)}</b><br>{n_conv:,} conversations • {n_msg:,} messages • "
             f"{esc(human_size(report.size))} <span class='cl-muted'>({esc(report.kind)})</span>",
@@ -247,6 +240,13 @@ class ImportTab(w.VBox):
         self._render_conflicts(report.conflicts)
         show(self.review, True)
         self.start_btn.disabled = not report.ok or self._cancel is not None
+        if report.ok:
+            self.validation.ok(f"✓ {self.display_name} is valid: {n_conv:,} conversations ready to import"
+                               + (f" ({len(report.warnings)} warnings)" if report.warnings else ""))
+        else:
+            first = report.errors[0] if report.errors else "the file cannot be imported"
+            more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+            self.validation.error(f"✗ {self.display_name}: {first}{more}")
 
     def _render_mapping(self, mapping: list[Any]) -> None:
         from ..imports import TARGET_FIELDS
@@ -384,7 +384,12 @@ class ImportTab(w.VBox):
     def _done(self, result: Any) -> None:
         self.last_job = result.job_id
         counts = {k: int(getattr(result, k, 0) or 0) for k in ("inserted", "replaced", "merged", "skipped", "failed")}
-        self.progress.finish(f"<b>Done</b> • {sum(counts.values()) - counts['failed']:,} conversations handled")
+        handled = sum(counts.values()) - counts["failed"]
+        total = self.progress.total or sum(counts.values())
+        self.progress.stages.value = "<div class='cl-stages'>" + "".join(
+            f"<span class='cl-stage cl-stage-done'>✓ {esc(s)}</span>" for s in STAGES) + "</div>"
+        self.progress.finish(f"<b>Done</b> • <span class='cl-imported-count'>{handled:,} of {total:,} "
+                             "conversations imported</span>")
         self.result.value = "<div class='cl-summary'>" + "".join(
             f"<div class='cl-stat cl-result-{k}' data-value='{v}'><div class='cl-stat-value'>{v:,}</div>"
             f"<div class='cl-stat-label'>{k.capitalize()}</div></div>" for k, v in counts.items()

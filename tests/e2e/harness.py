@@ -125,9 +125,10 @@ def wait_stat(page, key: str, value: object, timeout: float = 15_000) -> None:
     )
 
 
-def banner(page, cls: str, kind: str, timeout: float = 60_000) -> str:
-    """Wait for a banner of `kind` (ok/error/warning/info) in the widget with class `cls`."""
-    el = page.wait_for_selector(f".{cls} [data-kind='{kind}']", timeout=timeout)
+def banner(page, cls: str, kind: str, timeout: float = 60_000, contains: str = "") -> str:
+    """Wait for a banner of `kind` (ok/error/warning/info), holding `contains`, in the widget `cls`."""
+    sel = f".{cls} [data-kind='{kind}']" + (f":has-text({contains!r})" if contains else "")
+    el = page.wait_for_selector(sel, timeout=timeout)
     return el.inner_text()
 
 
@@ -153,3 +154,10 @@ def screenshot(page, path: Path) -> Path:
 
 def background(page, selector: str = ".cl-app") -> str:
     return page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")
+
+
+def upload(page, path: Path) -> None:
+    """Pick a file in the FileUpload widget (its <input type=file> is not in the DOM)."""
+    with page.expect_file_chooser() as chooser:
+        page.click(".cl-upload")
+    chooser.value.set_files(str(path))
