@@ -18,8 +18,9 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -238,31 +239,50 @@ def open_text(path: Path, info: TextInfo) -> IO[str]:
 
 # ---------------------------------------------------------------- JSON structure
 
-def guard_events(
-    events: Iterable[tuple[str, str, Any]], limits: Limits, name: str, counter: Any = None
-) -> Iterator[tuple[str, str, Any]]:
-    """Pass ijson parse events through, refusing deep nesting and huge strings as they come."""
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_DEPTH_STEP = [0] * 256
+for _b, _v in ((b"[", 1), (b"{", 1), (b"]", -1), (b"}", -1)):
+    _DEPTH_STEP[_b[0]] = _v
+
+
+def check_json_structure(fh: IO[bytes], limits: Limits, name: str) -> None:
+    """Refuse JSON / JSONL text nested deeper than the limit or holding a huge string,
+    before any parser builds it. One pass at C speed: a raw newline is never inside a JSON
+    string, so the text is cut at newlines; escapes are dropped, strings removed, and the
+    brackets that are left are counted."""
+    carry = b""
     depth = 0
-    max_depth = limits.max_depth
-    max_string = limits.max_string_bytes
-    for event in events:
-        kind = event[1]
-        if kind == "start_map" or kind == "start_array":
-            depth += 1
-            if depth > max_depth:
-                where = f" at {counter()}" if counter else ""
+    line = 1
+    while True:
+        block = fh.read(4 * _BLOCK)
+        text = carry + block
+        cut = text.rfind(b"\n") + 1 if block else len(text)
+        piece, carry = text[:cut], text[cut:]
+        plain = piece.replace(b"\\\\", b"").replace(b'\\"', b"")
+        if len(plain) > limits.max_string_bytes:
+            _long_string(plain, limits, name)
+        brackets = _STRING.sub(b"", plain.translate(None, _NOT_STRUCTURE)).replace(b'"', b"")
+        if brackets:
+            deepest = max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=depth))
+            if deepest > limits.max_depth:
                 raise ImportFileError(
-                    f"{name}: JSON nested deeper than {max_depth} levels{where} "
-                    f"(under {event[0] or 'the top level'!r})"
+                    f"{name}: JSON nested deeper than {limits.max_depth} levels "
+                    f"(after line {line})"
                 )
-        elif kind == "end_map" or kind == "end_array":
-            depth -= 1
-        elif kind == "string" and len(event[2]) > max_string:
-            raise ImportFileError(
-                f"{name}: a single string of {len(event[2]) / MB:.1f} MB (under {event[0]!r}) "
-                f"is over the {max_string / MB:.0f} MB limit"
-            )
-        yield event
+            depth = sum(map(_DEPTH_STEP.__getitem__, brackets), depth)
+        line += piece.count(b"\n")
+        if not block:
+            return
+
+
+def _long_string(data: bytes, limits: Limits, name: str) -> None:
+    longest = max(map(len, data.replace(b"\\\\", b"").replace(b'\\"', b"").split(b'"')))
+    if longest > limits.max_string_bytes:
+        raise ImportFileError(
+            f"{name}: a single string of {longest / MB:.1f} MB is over the "
+            f"{limits.max_string_bytes / MB:.0f} MB limit"
+        )
 
 
 def check_tree(value: Any, limits: Limits, where: str) -> None:

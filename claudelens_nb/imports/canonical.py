@@ -159,6 +159,8 @@ def _text(value: Any) -> str | None:
 
 
 def _check_keys(ctx: Context, obj: Mapping[str, Any], where: str) -> bool:
+    if not [k for k in obj if not isinstance(k, str) or k[:1] == "$" or "." in k or not k or "\x00" in k]:
+        return True
     ok = True
     for key in obj:
         problem = unsafe_key(key)

@@ -23,13 +23,12 @@ from ..security import (
     DEFAULT_LIMITS,
     Limits,
     TextInfo,
+    check_json_structure,
     check_magic,
     check_size,
-    check_tree,
     display_name,
     extension_format,
     extract_zip,
-    guard_events,
     inspect_text,
     open_utf8,
     private_tempdir,
@@ -189,11 +188,9 @@ def _json_items(path: Path, info: TextInfo, name: str, prefix: str, limits: Limi
         ij = _ijson()
         with open_utf8(path, info) as fh:
             counting = _Counting(fh)
-            events = guard_events(ij.parse(counting, use_float=True), limits, name,
-                                  lambda: f"byte offset {counting.count}")
             i = 0
             try:
-                for conv in ij.items(events, prefix):
+                for conv in ij.items(counting, prefix, use_float=True):
                     yield RawItem(conv, None, name)
                     i += 1
             except ImportFileError:
@@ -213,14 +210,9 @@ def _jsonl_items(path: Path, info: TextInfo, name: str, limits: Limits):
                     continue
                 try:
                     obj = json.loads(line)
-                except RecursionError:
-                    raise ImportFileError(
-                        f"{name} line {line_no}: JSON nested deeper than {limits.max_depth} levels"
-                    ) from None
                 except ValueError as exc:
                     report.error(f"malformed JSON: {exc}", file=name, line=line_no)
                     continue
-                check_tree(obj, limits, f"{name} line {line_no}")
                 if isinstance(obj, dict) and set(obj) == {"_meta"}:
                     continue
                 yield RawItem(obj, line_no, name)
@@ -259,6 +251,9 @@ def _open_text_file(path: Path, fmt: str, name: str, limits: Limits) -> tuple[So
         src = Source(kind, "csv", name, size, info.sha256)
         src._items = csv_reader.items_from([(path, info, name)], limits)
         return src, info
+    if kind in OUR_KINDS:
+        with open_utf8(path, info) as fh:
+            check_json_structure(fh, limits, name)
     src = Source(kind, "json", name, size, info.sha256)
     if kind == "json" or kind == "claudelens_json":
         src._items = _json_items(path, info, name, "conversations.item", limits)

@@ -247,20 +247,27 @@ class Writer:
                     exc: BulkWriteError) -> None:
         """Messages already there: ours from a killed run (same session) are completed;
         another conversation's are a failure of this one."""
+        dups = []
         for err in exc.details.get("writeErrors", []):
             if err.get("code") != 11000:
                 raise exc
-            plan, doc = part[err["index"]]
-            found = self.db[coll].find_one({"uuid": doc["uuid"]}, {"sessionId": 1})
+            dups.append(part[err["index"]])
+        owners = {d["uuid"]: d for d in self.db[coll].find(
+            {"uuid": {"$in": [doc["uuid"] for _, doc in dups]}}, {"sessionId": 1, "uuid": 1})}
+        ops = []
+        for plan, doc in dups:
+            found = owners.get(doc["uuid"])
             if found is None:
                 raise exc
             if found.get("sessionId") == plan.record["id"]:
                 body = {k: v for k, v in doc.items() if k != "_id"}
-                self.db[coll].replace_one({"_id": found["_id"]}, body)
+                ops.append(ReplaceOne({"_id": found["_id"]}, body))
                 plan.uncertain = True
             else:
                 plan.failed = (f"conversation {plan.record['id']!r}: message id {doc['uuid']!r} "
                                f"already belongs to conversation {found.get('sessionId')!r}")
+        if ops:
+            self.db[coll].bulk_write(ops, ordered=False)
 
     def _replace(self, plans: list[_Plan]) -> None:
         by_coll: dict[str, list[ReplaceOne]] = {}
