@@ -44,6 +44,8 @@ def e2e_db(mongo_uri: str, request: pytest.FixtureRequest,
     env = {
         "CLAUDELENS_MONGODB_URI": mongo_uri, "CLAUDELENS_DB": name,
         "CLAUDELENS_HOME": str(home), "CLAUDELENS_EXPORT_DIR": str(export_dir),
+        # Known to the test, so it can sign (and forge) download links.
+        "CLAUDELENS_DASHBOARD_SECRET": uuid.uuid4().hex,
     }
     yield E2EDatabase(db, env, home, export_dir)
     db.client.drop_database(name)
