@@ -169,3 +169,21 @@ def test_import_from_a_server_path_in_process(app, seeded_db, tmp_path, monkeypa
     _wait(lambda: "Import finished" in imp.banner.value)
     assert "20 skipped" in imp.banner.value
     assert Path(src.path).exists()  # a server-side file is never removed
+
+
+def test_changing_a_field_mapping_revalidates(app, seeded_db, tmp_path):
+    from claudelens_nb.export import export
+
+    src = export(None, "json", path=tmp_path / "map.json", db=seeded_db)
+    imp = app.import_tab
+    imp.server_path.value = str(src.path)
+    imp.path_btn.click()
+    _wait(lambda: "cl-msg-ok" in imp.validation.value)
+    first_report = imp.report
+    dropdowns = [c for c in imp.mapping_box.children if "cl-map-title" in c._dom_classes]
+    assert dropdowns and dropdowns[0].value == "title"  # the smart default
+    dropdowns[0].value = "skip"
+    assert imp.mapping == {"title": "skip"}
+    _wait(lambda: imp.report is not first_report and "cl-msg-ok" in imp.validation.value)
+    targets = {m.source: m.target for m in imp.report.mapping}
+    assert targets["title"] == "skip"

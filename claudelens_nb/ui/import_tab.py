@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import tempfile
@@ -80,9 +81,11 @@ class ImportTab(w.VBox):
         # 1. select a file
         self.upload = w.FileUpload(accept=",".join(ALLOWED), multiple=False,
                                    description="Choose a file to upload (.json .jsonl .csv .zip)",
+                                   tooltip="Pick a ClaudeLens export or a compatible file (up to 100 MB)",
                                    layout=w.Layout(width="100%"))
         self.upload.add_class("cl-upload")
         self.upload.observe(guard(self._uploaded), "value")
+        atexit.register(self._drop_upload)  # an upload that was never imported
         self.server_path = w.Text(placeholder="…or a path to a file on the server (large files)",
                                   layout=w.Layout(width="auto"))
         self.server_path.add_class("cl-server-path")

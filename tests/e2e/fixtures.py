@@ -16,7 +16,14 @@ from pymongo.database import Database
 
 from claudelens_nb.store import connection, schema
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, DashboardServer, dashboard_server, open_app, require_chromium
+from .harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DashboardServer,
+    dashboard_server,
+    open_app,
+    require_chromium,
+)
 
 
 @dataclass
