@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${1:-run}
 
-debs=(libmagic1 fonts-dejavu-core)
+# Fonts reportlab can embed for the PDF export: DejaVu (Latin, Greek, Cyrillic),
+# Droid Sans Fallback (CJK), Symbola (emoji and symbols).
+debs=(libmagic1 fonts-dejavu-core fonts-droid-fallback fonts-symbola)
 if [ "$want" = test ]; then
-  debs+=(poppler-utils chromium fonts-noto-cjk)
+  debs+=(poppler-utils chromium)
 fi
 missing=()
 for p in "${debs[@]}"; do
