@@ -120,7 +120,7 @@ def import_file(
             mapping=user, strategy=strategy, per_conversation=per, relative_base=base,
             totals={"conversations": total, "messages": report.stats["messages"]},
         )
-        writer = Writer(db, job_id, strategy, per)
+        writer = Writer(db, job_id, strategy, per, cancel)
         throttled = Throttled(
             lambda e: jobs.update_progress(db, job_id, e, writer.counts.as_dict()), interval=1.0)
         tell = Tee(progress, throttled)

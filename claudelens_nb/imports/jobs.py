@@ -38,6 +38,8 @@ def new_job(db: Database, *, source_name: str, sha256: str, size: int, kind: str
                    "messages_written": 0},
         "totals": dict(totals),
         "errors": [],
+        # What undo needs lives in `import_undo`, one document per batch / snapshot part.
+        "undo": {"collection": "import_undo", "key": "job_id"},
         "relative_base": relative_base,
         "created_at": datetime.now(UTC),
         "completed_at": None,

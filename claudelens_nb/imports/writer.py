@@ -10,6 +10,7 @@ messages already there and completes the conversation without duplicates.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,12 +23,18 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .. import records
+from ..errors import Cancelled
+from ..progress import CancelToken
 from ..store import collections as names
 from ..store.schema import collection_for_write
 
 IMPORT_UNDO = "import_undo"
 BATCH_MESSAGES = 1000
 BATCH_CONVERSATIONS = 200
+# Inserts are sized to take about this long (at most 1,000 documents), so that a cancel
+# is acted on within a second whatever the server's speed.
+CHUNK_SECONDS = 0.4
+MIN_CHUNK = 20
 SNAPSHOT_CHUNK_BYTES = 8 * 1024 * 1024
 DEFAULT_PROJECT_PATH = "imported"
 
@@ -75,8 +82,11 @@ class Writer:
         job_id: ObjectId,
         strategy: str,
         per_conversation: Mapping[str, str],
+        cancel: CancelToken | None = None,
     ) -> None:
         self.db = db
+        self.cancel = cancel
+        self.chunk = 200
         self.job_id = job_id
         self.strategy = strategy
         self.per_conversation = dict(per_conversation)
@@ -235,13 +245,37 @@ class Writer:
             if p.failed is None:
                 for d, c in zip(p.docs, p.colls, strict=True):
                     by_coll.setdefault(c, []).append((p, d))
+        written: list[tuple[str, list[tuple[_Plan, dict[str, Any]]]]] = []
         for coll, pairs in by_coll.items():
-            for i in range(0, len(pairs), BATCH_MESSAGES):
-                part = pairs[i:i + BATCH_MESSAGES]
+            i = 0
+            while i < len(pairs):
+                if self.cancel is not None and self.cancel.cancelled:
+                    self._take_back(written)
+                    raise Cancelled("cancelled by the user")
+                part = pairs[i:i + self.chunk]
+                i += len(part)
+                started = time.monotonic()
                 try:
                     self.db[coll].insert_many([d for _, d in part], ordered=False)
                 except BulkWriteError as exc:
                     self._duplicates(coll, part, exc)
+                written.append((coll, part))
+                self._pace(len(part), time.monotonic() - started)
+
+    def _pace(self, n: int, seconds: float) -> None:
+        """Size the next insert so that it takes about CHUNK_SECONDS (cancel stays quick)."""
+        rate = n / max(seconds, 1e-3)
+        self.chunk = max(MIN_CHUNK, min(BATCH_MESSAGES, int(rate * CHUNK_SECONDS)))
+
+    def _take_back(self, written: list[tuple[str, list[tuple[_Plan, dict[str, Any]]]]]) -> None:
+        """Cancelled half-way through a batch: remove its messages, so that only whole
+        conversations stay (none of this batch's sessions was written yet)."""
+        for coll, part in written:
+            by_session: dict[str, list[str]] = {}
+            for p, d in part:
+                by_session.setdefault(p.record["id"], []).append(d["uuid"])
+            for sid, uuids in by_session.items():
+                self.db[coll].delete_many({"sessionId": sid, "uuid": {"$in": uuids}})
 
     def _duplicates(self, coll: str, part: list[tuple[_Plan, dict[str, Any]]],
                     exc: BulkWriteError) -> None:
