@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,14 @@ META_KEYS = ("total_conversations", "total_messages", "total_cost_usd", "date_ra
 _BUFFER = 1 << 20
 
 
+_ZERO = timedelta(0)
+
+
 def _default(o: Any) -> Any:
     if isinstance(o, datetime):
+        if o.utcoffset() == _ZERO and o.year >= 1000:
+            # Same text as records.iso (milliseconds truncated, Z), without its conversions.
+            return o.isoformat(timespec="milliseconds")[:-6] + "Z"
         return records.iso(o)
     if isinstance(o, (Decimal, Decimal128)):
         return records.money_float(o)

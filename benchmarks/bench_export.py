@@ -1,0 +1,201 @@
+"""Export speed and memory against the raw drain and the naive analyst script.
+
+    python benchmarks/bench_export.py                      # 100,000 messages, every format
+    python benchmarks/bench_export.py --sizes 50000,200000 # peak memory per export size
+    python benchmarks/bench_export.py --home /tmp/h        # reuse (or keep) the seeded server
+
+Data: demo.seed_demo into an embedded SecantusDB server in a temporary CLAUDELENS_HOME
+(sessions of 100 messages). Every measured step runs in a fresh subprocess, which reports
+its wall time and its own peak RSS (ru_maxrss), so one step's memory never hides another's.
+
+Steps: `raw` drains the same query (all sessions, every message collection) with
+find_raw_batches and does nothing with the bytes: the floor. `naive_json` / `naive_csv`
+are what an analyst would write: pd.DataFrame(list(collection.find(query))) per message
+collection, concatenated, then to_json / to_csv. `export_<fmt>` is claudelens_nb.export
+with default options (secrets removed; auto-compression above 50 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MESSAGES_PER_SESSION = 100
+FORMATS = ["json", "jsonl", "csv", "parquet"]
+COMPARE = {"json": "naive_json", "jsonl": "naive_json", "csv": "naive_csv", "parquet": "naive_csv",
+           "markdown": "naive_json", "pdf": "naive_json"}
+
+
+# ---------------------------------------------------------------- steps (run in a child)
+
+def _db():
+    from claudelens_nb.store import connect
+
+    return connect()
+
+
+def step_raw(out: Path) -> int:
+    from claudelens_nb.store import message_collections
+
+    db = _db()
+    n = 0
+    for batch in db.sessions.find_raw_batches({}):
+        n += len(batch)
+    for coll in message_collections(db):
+        for batch in coll.find_raw_batches({}):
+            n += len(batch)
+    return n
+
+
+def _naive_frame():
+    import pandas as pd
+
+    from claudelens_nb.store import message_collections
+
+    db = _db()
+    frames = [pd.DataFrame(list(coll.find({}))) for coll in message_collections(db)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def step_naive_json(out: Path) -> int:
+    df = _naive_frame()
+    path = out / "naive.json"
+    df.to_json(path, orient="records", date_format="iso", default_handler=str)
+    return path.stat().st_size
+
+
+def step_naive_csv(out: Path) -> int:
+    df = _naive_frame()
+    path = out / "naive.csv"
+    df.to_csv(path, index=False)
+    return path.stat().st_size
+
+
+def step_export(out: Path, fmt: str) -> int:
+    from claudelens_nb.export import export
+
+    res = export(None, fmt, out / f"bench.{fmt}", db=_db())
+    return res.size
+
+
+def run_step(name: str, out: Path) -> None:
+    t0 = time.perf_counter()
+    if name.startswith("export_"):
+        size = step_export(out, name.removeprefix("export_"))
+    else:
+        size = globals()[f"step_{name}"](out)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"step": name, "seconds": seconds, "peak_mb": peak, "bytes": size}))
+
+
+# ---------------------------------------------------------------- driver
+
+def _env(home: Path) -> dict[str, str]:
+    env = os.environ.copy()
+    env.pop("CLAUDELENS_MONGODB_URI", None)
+    env["CLAUDELENS_HOME"] = str(home)
+    env["CLAUDELENS_EXPORT_DIR"] = str(home / "exports")
+    return env
+
+
+def seed(home: Path, messages: int) -> None:
+    """Seed `messages` demo messages into the server under `home` (kept when already there)."""
+    code = f"""
+import time
+from claudelens_nb.store import connect
+from claudelens_nb.demo import seed_demo, summarize
+db = connect()
+want = {messages // MESSAGES_PER_SESSION}
+have = db.sessions.estimated_document_count()
+if have != want:
+    if have:
+        db.client.drop_database(db.name)
+        from claudelens_nb.store import schema
+        schema.forget(db)
+        db = connect()
+    t = time.perf_counter()
+    s = seed_demo(db, sessions=want, messages_per_session={MESSAGES_PER_SESSION}, seed=1)
+    print(f"seeded {{s}} in {{time.perf_counter() - t:.0f}} s", flush=True)
+else:
+    print(f"reusing {{summarize(db)}}", flush=True)
+"""
+    subprocess.run([sys.executable, "-c", code], env=_env(home), check=True)
+
+
+def measure(home: Path, step: str) -> dict:
+    out = home / "bench-out"
+    out.mkdir(exist_ok=True)
+    proc = subprocess.run([sys.executable, __file__, "--step", step, "--out", str(out)],
+                          env=_env(home), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"step {step} failed:\n{proc.stderr[-3000:]}")
+    for f in out.iterdir():
+        f.unlink()
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[dict]) -> str:
+    by = {r["step"]: r for r in rows}
+    raw = by.get("raw", {}).get("seconds")
+    lines = [f"{'step':<16}{'seconds':>9}{'x raw':>8}{'x naive':>9}{'peak MB':>9}{'output MB':>11}"]
+    for r in rows:
+        naive_step = COMPARE.get(r["step"].removeprefix("export_"))
+        naive = by.get(naive_step, {}).get("seconds") if r["step"].startswith("export_") else None
+        x_raw = f"{r['seconds'] / raw:.2f}" if raw else "-"
+        x_naive = f"{r['seconds'] / naive:.2f}" if naive else "-"
+        lines.append(f"{r['step']:<16}{r['seconds']:>9.1f}{x_raw:>8}{x_naive:>9}"
+                     f"{r['peak_mb']:>9.0f}{r['bytes'] / 1e6:>11.1f}")
+    return "\n".join(lines)
+
+
+def stop(home: Path) -> None:
+    code = "from claudelens_nb.store import server; server.stop_server()"
+    subprocess.run([sys.executable, "-c", code], env=_env(home), check=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--sizes", help="comma-separated message counts: peak memory per export size")
+    ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--home", help="CLAUDELENS_HOME to use and keep (default: a temporary one)")
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive analyst script")
+    ap.add_argument("--step", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.step:
+        run_step(args.step, Path(args.out))
+        return
+    formats = [f for f in args.formats.split(",") if f]
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [args.messages]
+    base = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="bench-export-"))
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; data under {base}")
+    for n in sizes:
+        home = base if len(sizes) == 1 else base / f"n{n}"
+        home.mkdir(parents=True, exist_ok=True)
+        seed(home, n)
+        steps = ["raw"]
+        if not args.sizes and not args.no_naive:
+            steps += ["naive_json", "naive_csv"]
+        steps += [f"export_{f}" for f in formats]
+        rows = []
+        for step in steps:
+            rows.append(measure(home, step))
+            print(f"  {step}: {rows[-1]['seconds']:.1f} s, peak {rows[-1]['peak_mb']:.0f} MB", flush=True)
+        print(f"\n{n:,} messages ({n // MESSAGES_PER_SESSION:,} conversations):")
+        print(table(rows), flush=True)
+        if not args.home:
+            stop(home)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
