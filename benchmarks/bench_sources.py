@@ -1,6 +1,6 @@
 """Reading a generated Claude Code projects folder: the reader alone, then a full import.
 
-    python benchmarks/bench_sources.py [--sessions 200] [--lines 100000] [--keep DIR]
+    python benchmarks/bench_sources.py [--sessions 200] [--lines 100000] [--keep DIR] [--no-import]
 
 Generates, in a temp folder, `--sessions` sessions over 10 project folders totalling
 `--lines` JSONL lines (user prompts, assistant text with tool_use, responses split over two
@@ -193,6 +193,7 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, help="write the generated folder here and keep it")
+    ap.add_argument("--no-import", action="store_true", help="only (a): the reader alone")
     ap.add_argument("--step")
     ap.add_argument("--params")
     args = ap.parse_args()
@@ -212,6 +213,8 @@ def main() -> None:
               f"({parsed['seconds']:.2f} s; {res['conversations']} conversations, {res['messages']:,} "
               f"messages, {res['skipped']:,} bookkeeping lines skipped, {res['errors']} errors); "
               f"peak RSS {parsed['peak_mb']:.0f} MB (interpreter with imports alone: {base:.0f} MB)")
+        if args.no_import:
+            return
         try:
             import claudelens_nb.imports  # noqa: F401
         except ImportError:

@@ -26,6 +26,7 @@ Choices where the input is ambiguous:
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -89,14 +90,35 @@ class _Line:
 
 
 @dataclass
-class _Unit:
-    """What one project folder's files hold, before sessions are built."""
+class _Plan:
+    """What a cheap first pass over one project folder learns, before any line is parsed whole.
 
-    lines: dict[str, list[_Line]] = field(default_factory=lambda: defaultdict(list))
+    Session ids, timestamps and line types come from a byte search on each line; only summary
+    and title lines are parsed. The second pass then builds one session at a time, in time order.
+    """
+
+    entries: list[archive.Entry]
+    files_of: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    first_ts: dict[str, datetime] = field(default_factory=dict)
     home: dict[str, str] = field(default_factory=dict)  # file -> the session it belongs to
-    summaries: list[tuple[str, str, str, int]] = field(default_factory=list)
+    summaries: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    summary_count: int = 0
     titles: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    order: int = 0
+
+
+_META_TYPES = frozenset({b"summary", *(k.encode() for k in TITLE_KINDS)})
+
+
+def _string_value(raw: bytes, key: bytes) -> bytes | None:
+    """The text value of the first `"key": "..."` in a raw line, found without parsing it."""
+    i = raw.find(key)
+    if i < 0:
+        return None
+    start = raw.find(b'"', i + len(key))
+    end = raw.find(b'"', start + 1)
+    if start < 0 or end < 0 or raw[i + len(key):start].strip() != b":":
+        return None
+    return raw[start + 1:end]
 
 
 def _unit_of(name: str) -> str:
@@ -106,72 +128,116 @@ def _unit_of(name: str) -> str:
     return str(p.parent)
 
 
-def _read_file(entry: archive.Entry, unit: _Unit, report: ReadReport) -> None:
-    report.files += 1
-    sessions_here: Counter = Counter()
-    pending_titles: list[tuple[str | None, str, str]] = []
-    with entry.open() as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            report.lines += 1
-            unit.order += 1
-            _read_line(raw, entry.name, number, unit, report, sessions_here, pending_titles)
-    stem = PurePosixPath(entry.name).stem
-    owner = stem if stem in sessions_here else (
-        sessions_here.most_common(1)[0][0] if sessions_here else None)
-    if owner:
-        unit.home[entry.name] = owner
-    for sid, key, text in pending_titles:
-        if sid or owner:
-            unit.titles[sid or owner][key] = text  # type: ignore[index]
+def _plan(entries: list[archive.Entry], report: ReadReport) -> _Plan:
+    plan = _Plan(entries)
+    first_raw: dict[str, bytes] = {}
+    for index, entry in enumerate(entries):
+        counts: Counter = Counter()
+        titles: list[tuple[str | None, str, str]] = []
+        with entry.open() as fh:
+            for raw in fh:
+                found = _string_value(raw, b'"sessionId"')
+                if found:
+                    sid = found.decode("utf-8", "replace")
+                    counts[sid] += 1
+                    # ISO stamps of one writer compare as bytes; parsed once at the end.
+                    stamp = _string_value(raw, b'"timestamp"')
+                    if stamp and (sid not in first_raw or stamp < first_raw[sid]):
+                        first_raw[sid] = stamp
+                if _string_value(raw, b'"type"') in _META_TYPES:
+                    _meta_line(raw, plan, titles, report)
+        for sid in counts:
+            plan.files_of[sid].append(index)
+        stem = PurePosixPath(entry.name).stem
+        owner = stem if stem in counts else (counts.most_common(1)[0][0] if counts else None)
+        if owner:
+            plan.home[entry.name] = owner
+        for sid, key, text in titles:
+            if sid or owner:
+                plan.titles[sid or owner][key] = text  # type: ignore[index]
+    for sid, stamp in first_raw.items():
+        ts = parse_time(stamp.decode("ascii", "replace"))
+        if ts is not None:
+            plan.first_ts[sid] = ts
+    return plan
 
 
-def _read_line(
-    raw: bytes, file: str, number: int, unit: _Unit, report: ReadReport,
-    sessions_here: Counter, pending_titles: list[tuple[str | None, str, str]],
-) -> None:
+def _meta_line(raw: bytes, plan: _Plan, titles: list[tuple[str | None, str, str]],
+               report: ReadReport) -> None:
+    """A summary or title line (anything else, or broken JSON, is left to the second pass)."""
     try:
-        obj = json.loads(raw.rstrip())
-    except json.JSONDecodeError as exc:
-        report.warning(f"not valid JSON ({exc.msg} at column {exc.colno}); line skipped", file=file, line=number)
+        obj = json.loads(raw)
+    except ValueError:
         return
-    except ValueError as exc:  # bytes that are not UTF-8
-        report.warning(f"not valid JSON ({exc}); line skipped", file=file, line=number)
-        return
-    if not isinstance(obj, dict):
-        report.warning(f"line is a JSON {type(obj).__name__}, not an object; line skipped",
-                       file=file, line=number)
-        return
-    kind = obj.get("type")
-    if not isinstance(kind, str) or not kind:
-        report.warning("line has no 'type'; line skipped", file=file, line=number)
-        return
-    if kind in MESSAGE_KINDS:
-        missing = [k for k in ("uuid", "sessionId") if not isinstance(obj.get(k), str) or not obj[k]]
-        ts = parse_time(obj.get("timestamp"))
-        if ts is None:
-            missing.append("timestamp")
-        if missing:
-            report.warning(f"{kind} line without a valid {', '.join(missing)}; line skipped",
-                         file=file, line=number, record=obj.get("uuid") if isinstance(obj.get("uuid"), str) else None)
-            return
-        sessions_here[obj["sessionId"]] += 1
-        unit.lines[obj["sessionId"]].append(_Line(obj, file, number, unit.order, ts))
-    elif kind == "summary":
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if kind == "summary":
         leaf, text = obj.get("leafUuid"), obj.get("summary")
         if isinstance(leaf, str) and isinstance(text, str) and text.strip():
-            unit.summaries.append((leaf, text, file, number))
+            plan.summaries[leaf].append((plan.summary_count, text))
+            plan.summary_count += 1
         else:
             report.skipped["summary (empty)"] += 1
     elif kind in TITLE_KINDS:
         text = obj.get(TITLE_KINDS[kind]) or obj.get("title")
         if isinstance(text, str) and text.strip():
             sid = obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None
-            pending_titles.append((sid, kind, text.strip()))
+            titles.append((sid, kind, text.strip()))
             report.used[kind] += 1
         else:
             report.skipped[kind] += 1
+
+
+def _parse_file(entry: archive.Entry, report: ReadReport, seq: Iterator[int]) -> Iterator[_Line]:
+    """The message lines of one file; everything else is counted or reported."""
+    report.files += 1
+    with entry.open() as fh:
+        for number, raw in enumerate(fh, start=1):
+            if raw.isspace() or not raw:
+                continue
+            report.lines += 1
+            line = _parse_line(raw, entry.name, number, report)
+            if line is not None:
+                obj, ts = line
+                yield _Line(obj, entry.name, number, next(seq), ts)
+
+
+def _parse_line(raw: bytes, file: str, number: int,
+                report: ReadReport) -> tuple[dict[str, Any], datetime] | None:
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as first:
+        failure = first
+        try:  # again without the newline, so the message points into the line
+            json.loads(raw.rstrip())
+        except json.JSONDecodeError as exc:
+            failure = exc
+        report.warning(f"not valid JSON ({failure.msg} at column {failure.colno}); line skipped",
+                       file=file, line=number)
+        return None
+    except ValueError as exc:  # bytes that are not UTF-8
+        report.warning(f"not valid JSON ({exc}); line skipped", file=file, line=number)
+        return None
+    if not isinstance(obj, dict):
+        report.warning(f"line is a JSON {type(obj).__name__}, not an object; line skipped",
+                       file=file, line=number)
+        return None
+    kind = obj.get("type")
+    if not isinstance(kind, str) or not kind:
+        report.warning("line has no 'type'; line skipped", file=file, line=number)
+        return None
+    if kind in MESSAGE_KINDS:
+        missing = [k for k in ("uuid", "sessionId") if not isinstance(obj.get(k), str) or not obj[k]]
+        ts = parse_time(obj.get("timestamp"))
+        if ts is None:
+            missing.append("timestamp")
+        if missing:
+            uid = obj.get("uuid") if isinstance(obj.get("uuid"), str) else None
+            report.warning(f"{kind} line without a valid {', '.join(missing)}; line skipped",
+                           file=file, line=number, record=uid)
+            return None
+        return obj, ts  # type: ignore[return-value]
+    if kind == "summary" or kind in TITLE_KINDS:
+        pass  # taken in the first pass
     elif kind in SKIPPED_KINDS:
         report.skipped[kind] += 1
     else:
@@ -179,6 +245,7 @@ def _read_line(
             report.warning(f"unknown line type {kind!r} skipped (counted in the report)",
                            file=file, line=number)
         report.skipped[kind] += 1
+    return None
 
 
 # ---------------------------------------------------------------- lines -> messages
@@ -196,10 +263,8 @@ class _Session:
     def add(self, ln: _Line) -> None:
         obj = ln.obj
         kind = obj["type"]
-        meta: dict[str, Any] = {}
-        if "message" in obj:
-            meta["messageData"] = obj["message"]
-        meta.update((k, v) for k, v in obj.items() if k not in _CONSUMED)
+        meta: dict[str, Any] = {"messageData": obj["message"]} if "message" in obj else {}
+        meta.update({k: v for k, v in obj.items() if k not in _CONSUMED})
         base = {
             "id": obj["uuid"],
             "parent_id": obj.get("parentUuid"),
@@ -354,38 +419,77 @@ def _conversation(sid: str, lines: list[_Line], summary: str | None,
     }
 
 
-def _finish_unit(unit: _Unit, report: ReadReport) -> Iterator[dict[str, Any]]:
-    kept = {sid: _kept_lines(sid, lines, unit.home, report) for sid, lines in unit.lines.items()}
-    owner: dict[str, tuple[str, datetime]] = {}
-    # A resumed session's file starts with a copy of the earlier session's lines (same uuids,
-    # new sessionId): the earliest session keeps them, so every message id stays unique.
-    for sid in sorted(kept, key=lambda s: (kept[s][0].ts, s)):
-        lines = [ln for ln in kept[sid] if ln.obj["uuid"] not in owner]
-        if len(lines) < len(kept[sid]):
-            copied = len(kept[sid]) - len(lines)
-            report.skipped["line copied from an earlier session"] += copied
-            report.warning(f"{copied} line(s) of session {sid} repeat an earlier session's "
-                           "messages (a resumed session); they are kept in the earlier one",
-                           record=sid)
-        kept[sid] = lines
+class _UnitReader:
+    """Builds a project folder's sessions one at a time, in order of their first line."""
+
+    def __init__(self, entries: list[archive.Entry], report: ReadReport) -> None:
+        self.report = report
+        self.plan = _plan(entries, report)
+        self.seq = itertools.count()
+        self.buffers: dict[str, list[_Line]] = defaultdict(list)
+        self.fed: set[int] = set()
+        self.done: set[str] = set()
+        self.taken: set[str] = set()  # uuids already given to a session
+        self.linked: set[int] = set()  # summaries attached
+
+    def _feed(self, index: int) -> None:
+        self.fed.add(index)
+        for ln in _parse_file(self.plan.entries[index], self.report, self.seq):
+            sid = ln.obj["sessionId"]
+            if sid in self.done:
+                self.report.warning(f"line of session {sid} found after that session was built; "
+                                    "line skipped", file=ln.file, line=ln.line, record=ln.obj["uuid"])
+                self.report.skipped["late line"] += 1
+                continue
+            self.buffers[sid].append(ln)
+
+    def conversations(self) -> Iterator[dict[str, Any]]:
+        plan = self.plan
+        for sid in sorted(plan.first_ts, key=lambda s: (plan.first_ts[s], s)):
+            for index in plan.files_of[sid]:
+                if index not in self.fed:
+                    self._feed(index)
+            conv = self._finish(sid)
+            if conv is not None:
+                yield conv
+        for index in range(len(plan.entries)):
+            if index not in self.fed:
+                self._feed(index)
+        for sid in sorted(self.buffers, key=lambda s: (min(ln.ts for ln in self.buffers[s]), s)):
+            conv = self._finish(sid)
+            if conv is not None:
+                yield conv
+        self.report.skipped["summary (leaf not found)"] += plan.summary_count - len(self.linked)
+        if not self.report.skipped["summary (leaf not found)"]:
+            del self.report.skipped["summary (leaf not found)"]
+        for sid in set(plan.titles) - self.done:
+            self.report.skipped["title of a session without messages"] += len(plan.titles[sid])
+
+    def _finish(self, sid: str) -> dict[str, Any] | None:
+        self.done.add(sid)
+        kept = _kept_lines(sid, self.buffers.pop(sid, []), self.plan.home, self.report)
+        # A resumed session's file starts with a copy of the earlier session's lines (same
+        # uuids, new sessionId): the earlier session keeps them, so message ids stay unique.
+        lines = [ln for ln in kept if ln.obj["uuid"] not in self.taken]
+        if len(lines) < len(kept):
+            copied = len(kept) - len(lines)
+            self.report.skipped["line copied from an earlier session"] += copied
+            self.report.warning(f"{copied} line(s) of session {sid} repeat an earlier session's "
+                                "messages (a resumed session); they are kept in the earlier one",
+                                record=sid)
+        if not lines:
+            self.done.discard(sid)
+            return None
+        best: tuple[datetime, int, str] | None = None
         for ln in lines:
-            owner[ln.obj["uuid"]] = (sid, ln.ts)
-    kept = {sid: lines for sid, lines in kept.items() if lines}
-    best: dict[str, tuple[datetime, int, str]] = {}
-    for n, (leaf, text, _file, _line) in enumerate(unit.summaries):
-        hit = owner.get(leaf)
-        if hit is None:
-            report.skipped["summary (leaf not found)"] += 1
-            continue
-        report.used["summary"] += 1
-        sid, ts = hit
-        if sid not in best or (ts, n) >= best[sid][:2]:
-            best[sid] = (ts, n, text)
-    for sid in sorted(kept, key=lambda s: (kept[s][0].ts, s)):
-        summary = best[sid][2] if sid in best else None
-        yield _conversation(sid, kept[sid], summary, unit.titles.get(sid, {}), report)
-    for sid in set(unit.titles) - set(kept):
-        report.skipped["title of a session without messages"] += len(unit.titles[sid])
+            self.taken.add(ln.obj["uuid"])
+            for n, text in self.plan.summaries.get(ln.obj["uuid"], ()):
+                self.linked.add(n)
+                self.report.used["summary"] += 1
+                if best is None or (ln.ts, n) >= best[:2]:
+                    best = (ln.ts, n, text)
+        titles = self.plan.titles.get(sid, {})
+        return _conversation(sid, lines, best[2] if best else None, titles, self.report)
 
 
 def _projects_root(path: Path) -> Path:
@@ -403,7 +507,4 @@ def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
         for entry in files:
             units[_unit_of(entry.name)].append(entry)
         for key in sorted(units):
-            unit = _Unit()
-            for entry in units[key]:
-                _read_file(entry, unit, report)
-            yield from _finish_unit(unit, report)
+            yield from _UnitReader(units[key], report).conversations()
