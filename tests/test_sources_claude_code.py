@@ -383,3 +383,36 @@ def test_resumed_session_copies_stay_in_the_earlier_session(tmp_path):
     assert convs["s3"]["messages"][0]["parent_id"] == "s2-a1"
     assert report.skipped["line copied from an earlier session"] == 2
     assert any(p.record == "s3" and "resumed session" in p.message for p in report.warnings)
+
+
+def _session_file(folder: Path, sid: str, day: int, extra: list[str] | None = None) -> None:
+    lines = [json.dumps({"type": "user", "sessionId": sid, "uuid": f"{sid}-u", "cwd": "/p/x",
+                         "timestamp": f"2026-04-0{day}T10:00:00.000Z",
+                         "message": {"role": "user", "content": f"hello from {sid}"}})]
+    (folder / f"{sid}.jsonl").write_text("\n".join(lines + (extra or [])) + "\n")
+
+
+def test_sessions_are_built_one_at_a_time(tmp_path):
+    folder = tmp_path / "-p-x"
+    folder.mkdir()
+    for day, sid in enumerate(["c", "a", "b"], start=1):
+        _session_file(folder, sid, day)
+    report = ReadReport()
+    stream = read("claude_code", folder, report)
+    first = next(stream)
+    assert first["id"] == "c" and report.files == 1  # the other files are not parsed yet
+    assert [c["id"] for c in stream] == ["a", "b"] and report.files == 3
+
+
+def test_line_the_planning_pass_misread_is_reported(tmp_path):
+    folder = tmp_path / "-p-x"
+    folder.mkdir()
+    _session_file(folder, "a", 1)
+    # sessionId spelt with a JSON escape: the byte-level planner cannot see it is session "a".
+    escaped = ('{"type": "user", "sessionId": "\\u0061", "uuid": "late", "cwd": "/p/x", '
+               '"timestamp": "2026-04-01T11:00:00.000Z", "message": {"role": "user", "content": "x"}}')
+    _session_file(folder, "b", 2, [escaped])
+    convs, report = _read(folder)
+    assert {k: c["message_count"] for k, c in convs.items()} == {"a": 1, "b": 1}
+    assert report.skipped["late line"] == 1
+    assert any(p.record == "late" and p.line == 2 for p in report.warnings)
