@@ -129,7 +129,7 @@ def notebook_path() -> Path:
     target = settings().home / "dashboard" / "import_export.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nb = {
-        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "build-app", "metadata": {}, "outputs": [],
                    "source": NOTEBOOK_SOURCE.splitlines(keepends=True)}],
         "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
         "nbformat": 4, "nbformat_minor": 5,

@@ -101,11 +101,13 @@ def app(seeded_db):
 
     a = ImportExportApp(db=seeded_db)
     assert a.tabs is not None, a.banner.value
+    _wait(lambda: "data-value" in a.export_tab.stats.value and a.export_tab.models.options)
     return a
 
 
 def test_app_builds_with_preview_and_pickers_from_the_database(app, seeded_db):
     tab = app.export_tab
+    _wait(lambda: len(tab.projects.options) > 0)
     assert "data-value='20'" in tab.stats.value
     assert "data-value='600'" in tab.stats.value
     assert set(tab.projects.options) == {p["name"] for p in seeded_db[names.PROJECTS].find()}

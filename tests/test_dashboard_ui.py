@@ -135,6 +135,7 @@ def test_dark_mode_toggle_and_screenshots_of_every_tab(app_page, browser, dashbo
             page.click(".cl-theme-toggle")
             page.wait_for_function(f"getComputedStyle(document.querySelector('.cl-app')).backgroundColor === '{DARK_BG}'")
             assert background(page) == DARK_BG
+            assert background(page, "body") == DARK_BG  # no white frame around the app
             assert background(page, ".cl-since input") == DARK_BG  # inputs follow the theme
             assert background(page, ".cl-card") == "rgb(30, 41, 59)"
             assert page.eval_on_selector(".cl-title h1", "e => getComputedStyle(e).color") == "rgb(226, 232, 240)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 from pymongo.database import Database
 
-from .jobs import describe_error, log
+from .jobs import describe_error, log, run_in_thread
 from .parts import Banner, html
 from .theme import TOGGLE_HTML, style_html
 
@@ -53,9 +53,15 @@ class ImportExportApp(w.VBox):
         self.tabs.add_class("cl-tabs")
         self.tabs.observe(self._tab_changed, "selected_index")
         self.children = (*self.children, self.tabs)
-        self.export_tab.filter_options()
-        self.export_tab.refresh(now=True)
+        # Counting and distinct values take a moment on a big database: the page shows first.
+        self.export_tab.stats.value = "<div class='cl-muted'>Counting conversations…</div>"
+        run_in_thread(self._load_initial, name="claudelens-initial",
+                      on_error=lambda e: self.export_tab.preview_note.error(describe_error(e)))
         self.history.refresh()
+
+    def _load_initial(self) -> None:
+        self.export_tab.refresh(now=True)
+        self.export_tab.filter_options()
 
     def _tab_changed(self, change: dict) -> None:
         if change["new"] == 2:

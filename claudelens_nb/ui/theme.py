@@ -87,6 +87,15 @@ def _vars(palette: dict[str, str]) -> str:
     return f"{own}{jp}color-scheme:{palette['scheme']};"
 
 
+# Voila's page around the app: painted with the app's background so dark mode has no white frame.
+_PAGE = ("", " #rendered_cells", " #rendered_cells > div", " .jp-Cell", " .jp-OutputArea",
+         " .jp-OutputArea-child", " .jp-OutputArea-output")
+
+
+def _page(root: str, colour: str) -> str:
+    return ",".join(f"body:has({root}){part}" for part in _PAGE) + f"{{background:{colour} !important;}}"
+
+
 def css() -> str:
     """The whole stylesheet: variables for both themes, then the rules (theme.css)."""
     rules = resources.files(__package__).joinpath("theme.css").read_text(encoding="utf-8")
@@ -95,9 +104,9 @@ def css() -> str:
         f".cl-app{{{_vars(LIGHT)}}}\n"
         f".cl-app.cl-dark{{{dark}}}\n"
         f"@media (prefers-color-scheme: dark){{.cl-app:not(.cl-light){{{dark}}}"
-        f"body:has(.cl-app:not(.cl-light)){{background:{DARK['bg']};}}}}\n"
-        f"body:has(.cl-app.cl-dark){{background:{DARK['bg']};}}\n"
-        f"body:has(.cl-app.cl-light){{background:{LIGHT['bg']};}}\n"
+        f"{_page('.cl-app:not(.cl-light)', DARK['bg'])}}}\n"
+        f"{_page('.cl-app.cl-dark', DARK['bg'])}\n"
+        f"{_page('.cl-app.cl-light', LIGHT['bg'])}\n"
         + rules
     )
 
