@@ -105,6 +105,7 @@ def test_chatgpt_visible_thread(gpt):
     assert by_id["u1"]["timestamp"] == datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC)
     assert by_id["sys0"]["timestamp"] == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # no time: the conversation's
     assert by_id["a1b"]["tool_name"] == "python" and by_id["a1b"]["content"] == "```python\nprint(2+2)\n```"
+    assert by_id["a1b"]["tool_input"] == {"code": "print(2+2)"}
     assert by_id["t1"]["tool_name"] == "python" and by_id["t1"]["content"] == "4"
     assert by_id["a2"]["model"] == "gpt-4o" and by_id["u1"]["model"] is None
     assert conv["model"] == "gpt-4o"

@@ -167,3 +167,17 @@ def test_resumed_session_imports_without_duplicate_ids(db, tmp_path):
     result = claudelens_nb.import_file(_resumed_project(tmp_path), db=db)
     assert (result.status, result.inserted, result.messages_written) == ("completed", 2, 3)
     assert db[names.SESSIONS].find_one({"sessionId": "s3"})["messageCount"] == 1
+
+
+def test_validate_reports_malformed_lines_and_stats(db, fixtures_dir):
+    report = claudelens_nb.validate_file(fixtures_dir / "claude-code-log", db=db)
+    assert report.ok and report.kind == "claude_code"
+    assert report.stats["conversations"] == 5 and report.stats["messages"] == 59
+    assert report.stats["total_cost"] == pytest.approx(0.6686811 + 0.007569)
+    skipped = {(p.file, p.line) for p in report.warnings if p.message.endswith("line skipped")}
+    assert skipped == {("edge_cases.jsonl", n) for n in (11, 13, 14, 15, 16)}
+    assert not report.conflicts
+    claudelens_nb.import_file(fixtures_dir / "claude-code-log", db=db)
+    again = claudelens_nb.validate_file(fixtures_dir / "claude-code-log", db=db)
+    assert sorted(c.id for c in again.conflicts) == sorted(
+        ["test_session", "edge_cases", "session_b", "todowrite_session", SIDECHAIN_SESSION])

@@ -92,7 +92,9 @@ def _record(node_id: str, message: Mapping[str, Any], text: str, parent_id: str 
     tool_name = tool_input = None
     if type_ == "assistant" and recipient not in (None, "all"):
         type_, tool_name = "tool_use", recipient
-        tool_input = {"input": text}
+        content = message.get("content") if isinstance(message.get("content"), Mapping) else {}
+        code = content.get("text") if content.get("content_type") == "code" else None
+        tool_input = {"code": code} if isinstance(code, str) else {"input": text}
     elif type_ == "tool_result":
         tool_name = author.get("name")
     model = meta.get("model_slug") if type_ in ("assistant", "tool_use") else None
