@@ -19,7 +19,7 @@ from typing import Any
 from .. import records
 from ..reading import ReadReport
 from . import threads
-from .content import duration_seconds, empty_tokens, parse_time
+from .content import as_map, as_str, duration_seconds, empty_tokens, parse_time
 from .exports import conversations
 
 KIND = "chatgpt"
@@ -32,7 +32,7 @@ def _part_text(part: Any) -> str:
     if isinstance(part, str):
         return part
     if isinstance(part, Mapping):
-        ct = part.get("content_type") or ""
+        ct = as_str(part.get("content_type")) or ""
         if ct == "image_asset_pointer":
             return "[Image]"
         if isinstance(part.get("text"), str):
@@ -45,22 +45,23 @@ def content_text(content: Any) -> str:
     """A ChatGPT `content` object as readable text."""
     if not isinstance(content, Mapping):
         return "" if content is None else str(content)
-    ct = content.get("content_type")
+    ct = as_str(content.get("content_type"))
     if ct == "code":
-        lang = content.get("language") or ""
+        lang = as_str(content.get("language")) or ""
         lang = "" if lang == "unknown" else lang
-        return f"```{lang}\n{content.get('text') or ''}\n```"
+        return f"```{lang}\n{as_str(content.get('text')) or ''}\n```"
     if ct == "thoughts":
-        texts = [t.get("content") or t.get("summary") or "" for t in content.get("thoughts") or []
-                 if isinstance(t, Mapping)]
+        thoughts = content.get("thoughts") if isinstance(content.get("thoughts"), list) else []
+        texts = [as_str(as_map(t).get("content")) or as_str(as_map(t).get("summary")) for t in thoughts]
         body = "\n\n".join(t for t in texts if t)
         return f"[Thinking]\n{body}" if body else ""
     if ct == "tether_quote":
-        return "\n".join(x for x in (content.get("title"), content.get("text")) if x)
+        return "\n".join(x for x in (as_str(content.get("title")), as_str(content.get("text"))) if x)
     if ct == "tether_browsing_display":
-        return content.get("result") or content.get("summary") or ""
+        return as_str(content.get("result")) or as_str(content.get("summary")) or ""
     if ct == "user_editable_context":
-        return "\n\n".join(x for x in (content.get("user_profile"), content.get("user_instructions")) if x)
+        return "\n\n".join(x for x in (as_str(content.get("user_profile")),
+                                        as_str(content.get("user_instructions"))) if x)
     if isinstance(content.get("parts"), list):
         return "\n".join(t for t in (_part_text(p) for p in content["parts"]) if t)
     for key in ("text", "content", "result"):
@@ -73,10 +74,9 @@ def _hidden(message: Mapping[str, Any] | None, text: str) -> str | None:
     """Why a node is skipped, or None when it is shown."""
     if not isinstance(message, Mapping):
         return "node without message"
-    meta = message.get("metadata") or {}
-    if isinstance(meta, Mapping) and meta.get("is_visually_hidden_from_conversation"):
+    if as_map(message.get("metadata")).get("is_visually_hidden_from_conversation"):
         return "hidden message"
-    role = (message.get("author") or {}).get("role")
+    role = as_map(message.get("author")).get("role")
     if role == "system" and not text.strip():
         return "empty system message"
     return None
@@ -84,22 +84,22 @@ def _hidden(message: Mapping[str, Any] | None, text: str) -> str | None:
 
 def _record(node_id: str, message: Mapping[str, Any], text: str, parent_id: str | None,
             fallback_ts: datetime | None) -> dict[str, Any]:
-    author = message.get("author") or {}
-    role = author.get("role")
-    meta = message.get("metadata") if isinstance(message.get("metadata"), Mapping) else {}
-    type_ = _ROLE_TYPE.get(role, "system")
-    recipient = message.get("recipient")
+    author = as_map(message.get("author"))
+    role = as_str(author.get("role"))
+    meta = as_map(message.get("metadata"))
+    type_ = _ROLE_TYPE.get(role or "", "system")
+    recipient = as_str(message.get("recipient"))
     tool_name = tool_input = None
     if type_ == "assistant" and recipient not in (None, "all"):
         type_, tool_name = "tool_use", recipient
-        content = message.get("content") if isinstance(message.get("content"), Mapping) else {}
+        content = as_map(message.get("content"))
         code = content.get("text") if content.get("content_type") == "code" else None
         tool_input = {"code": code} if isinstance(code, str) else {"input": text}
     elif type_ == "tool_result":
-        tool_name = author.get("name")
+        tool_name = as_str(author.get("name"))
     model = meta.get("model_slug") if type_ in ("assistant", "tool_use") else None
     return {
-        "id": message.get("id") or node_id,
+        "id": as_str(message.get("id")) or node_id,
         "parent_id": parent_id,
         "type": type_,
         "content": text,
@@ -139,11 +139,10 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     def kept(node: str) -> bool:
         return node in parent and node not in skipped
 
-    leaf = obj.get("current_node")
+    leaf = as_str(obj.get("current_node"))
     if leaf not in parent:
         leaves = [k for k in order if k not in {p for p in parent.values() if p}]
-        leaf = max(leaves, key=lambda k: ((mapping[k].get("message") or {}).get("create_time") or 0),
-                   default=None)
+        leaf = max(leaves, key=lambda k: _created(mapping[k]), default=None)
     visible = threads.path_to_root(leaf, parent) if leaf else []
     start = parse_time(obj.get("create_time"))
 
@@ -180,7 +179,7 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     return {
         "id": cid,
         "external_id": cid,
-        "title": obj.get("title") or records.derive_title(None, messages),
+        "title": as_str(obj.get("title")) or records.derive_title(None, messages),
         "summary": None,
         "project_id": None,
         "project_name": PROJECT[0],
@@ -199,11 +198,15 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     }
 
 
+def _created(node: Mapping[str, Any]) -> float:
+    ts = parse_time(as_map(node.get("message")).get("create_time"))
+    return ts.timestamp() if ts else 0.0
+
+
 def _msg_id(mapping: Mapping[str, Any], node: str | None) -> str | None:
     if node is None:
         return None
-    message = mapping[node].get("message") or {}
-    return message.get("id") or node
+    return as_str(as_map(mapping[node].get("message")).get("id")) or node
 
 
 def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:

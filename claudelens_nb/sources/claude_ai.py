@@ -19,7 +19,7 @@ from typing import Any
 from .. import records
 from ..reading import ReadReport
 from . import threads
-from .content import duration_seconds, empty_tokens, flatten, parse_time
+from .content import as_map, as_str, duration_seconds, empty_tokens, flatten, parse_time
 from .exports import conversations
 
 KIND = "claude_ai"
@@ -35,17 +35,19 @@ def message_text(msg: Mapping[str, Any]) -> str:
     text = flatten(blocks, tools_inline=True) if isinstance(blocks, list) and blocks else ""
     if not text:
         text = msg.get("text") if isinstance(msg.get("text"), str) else ""
-    names = [f"[Attachment: {a.get('file_name') or 'unnamed'}]"
-             for a in msg.get("attachments") or [] if isinstance(a, Mapping)]
-    names += [f"[File: {f.get('file_name') or f.get('file_uuid') or 'unnamed'}]"
-              for f in msg.get("files") or [] if isinstance(f, Mapping)]
+    attachments = msg.get("attachments") if isinstance(msg.get("attachments"), list) else []
+    files = msg.get("files") if isinstance(msg.get("files"), list) else []
+    names = [f"[Attachment: {as_str(a.get('file_name')) or 'unnamed'}]"
+             for a in attachments if isinstance(a, Mapping)]
+    names += [f"[File: {as_str(f.get('file_name')) or as_str(f.get('file_uuid')) or 'unnamed'}]"
+              for f in files if isinstance(f, Mapping)]
     return "\n\n".join(x for x in [text, *names] if x)
 
 
 def _record(msg: Mapping[str, Any], mid: str, parent_id: str | None, fallback_ts: Any,
             file: str, report: ReadReport) -> dict[str, Any] | None:
     sender = msg.get("sender")
-    type_ = _SENDER_TYPE.get(sender)
+    type_ = _SENDER_TYPE.get(sender) if isinstance(sender, str) else None
     if type_ is None:
         report.warning(f"unknown sender {sender!r}; stored as a system message", file=file, record=mid)
         type_ = "system"
@@ -107,11 +109,11 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     if tree:
         parent = {m: (p if isinstance(p := by_id[m].get("parent_message_uuid"), str)
                       and p != ROOT_PARENT and p in by_id else None) for m in order}
-        leaf = obj.get("current_leaf_message_uuid")
+        leaf = as_str(obj.get("current_leaf_message_uuid"))
         if leaf not in by_id:
-            leaves = [m for m in order if m not in set(parent.values())]
-            leaf = max(leaves, key=lambda m: (parse_time(by_id[m].get("created_at")) or start,
-                                              order.index(m)), default=None)
+            parents = set(parent.values())
+            leaves = [(i, m) for i, m in enumerate(order) if m not in parents]
+            leaf = max(leaves, key=lambda im: (_stamp(by_id[im[1]]), im[0]), default=(0, None))[1]
         visible = threads.path_to_root(leaf, parent) if leaf else []
         messages = build(visible, None)
         for fork, ids in threads.branch_paths(order, parent, visible):
@@ -123,10 +125,11 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     if not messages:
         report.skipped["empty conversation"] += 1
         return None
-    project = obj.get("project") if isinstance(obj.get("project"), Mapping) else None
+    project = as_map(obj.get("project"))
     name, path = PROJECT
-    if project and project.get("name"):
-        name, path = project["name"], f"claude.ai://project/{project.get('uuid') or project['name']}"
+    if as_str(project.get("name")):
+        name = project["name"]
+        path = f"claude.ai://project/{as_str(project.get('uuid')) or name}"
     created = start or messages[0]["timestamp"]
     updated = parse_time(obj.get("updated_at")) or max(m["timestamp"] for m in messages)
     meta = {"custom_fields": {}}
@@ -135,7 +138,7 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
     return {
         "id": cid,
         "external_id": cid,
-        "title": obj.get("name") or records.derive_title(summary, messages),
+        "title": as_str(obj.get("name")) or records.derive_title(summary, messages),
         "summary": summary,
         "project_id": None,
         "project_name": name,
@@ -152,6 +155,11 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
         "branches": branches,
         "parent_conversation_id": None,
     }
+
+
+def _stamp(msg: Mapping[str, Any]) -> float:
+    ts = parse_time(msg.get("created_at"))
+    return ts.timestamp() if ts else 0.0
 
 
 def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 from collections import Counter, defaultdict
@@ -41,7 +42,14 @@ from typing import Any
 from .. import pricing, records
 from ..reading import ReadReport
 from . import archive
-from .content import duration_seconds, empty_tokens, flatten, parse_time, tool_summary
+from .content import (
+    as_str,
+    duration_seconds,
+    empty_tokens,
+    flatten,
+    parse_time,
+    tool_summary,
+)
 
 KIND = "claude_code"
 MESSAGE_KINDS = frozenset({"user", "assistant", "system"})
@@ -169,7 +177,7 @@ def _meta_line(raw: bytes, plan: _Plan, titles: list[tuple[str | None, str, str]
         obj = json.loads(raw)
     except ValueError:
         return
-    kind = obj.get("type") if isinstance(obj, dict) else None
+    kind = as_str(obj.get("type")) if isinstance(obj, dict) else None
     if kind == "summary":
         leaf, text = obj.get("leafUuid"), obj.get("summary")
         if isinstance(leaf, str) and isinstance(text, str) and text.strip():
@@ -267,7 +275,7 @@ class _Session:
         meta.update({k: v for k, v in obj.items() if k not in _CONSUMED})
         base = {
             "id": obj["uuid"],
-            "parent_id": obj.get("parentUuid"),
+            "parent_id": as_str(obj.get("parentUuid")),
             "type": kind,
             "content": "",
             "timestamp": ln.ts,
@@ -310,8 +318,8 @@ class _Session:
             model = message.get("model") if isinstance(message.get("model"), str) else None
             base["model"] = model
             usage = message.get("usage") if isinstance(message.get("usage"), Mapping) else None
-            key = (message.get("id"), obj.get("requestId"))
-            first = message.get("id") is None or key not in self.responses
+            key = (as_str(message.get("id")), as_str(obj.get("requestId")))
+            first = key[0] is None or key not in self.responses
             self.responses.add(key)
             if first:
                 self._usage_and_cost(base, obj, model, usage)
@@ -322,7 +330,7 @@ class _Session:
         for i, block in enumerate(tools):
             part = self._part(base, f"_tool_{i}", "tool_use",
                               tool_summary(block.get("name"), block.get("input")), block)
-            part["tool_name"] = block.get("name")
+            part["tool_name"] = as_str(block.get("name"))
             part["tool_input"] = block.get("input")
             if isinstance(block.get("id"), str):
                 self.tool_docs[block["id"]] = part["id"]
@@ -334,16 +342,21 @@ class _Session:
             tokens = base["tokens"]
             for key, src in _USAGE_KEYS:
                 value = usage.get(src)
-                tokens[key] = int(value) if isinstance(value, (int, float)) else None
+                ok = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+                tokens[key] = int(value) if ok else None
             if set(usage) - {src for _, src in _USAGE_KEYS}:
                 base["metadata"]["usage"] = dict(usage)
-        given = obj.get("costUSD", obj.get("costUsd"))
-        if isinstance(given, (int, float, str)) and not isinstance(given, bool):
-            base["cost_usd"] = records.to_decimal(given)
+        given = _money(obj.get("costUSD", obj.get("costUsd")))
+        if given is not None:
+            base["cost_usd"] = given
         elif usage is not None:
-            cost = pricing.cost_from_usage(model, usage)
-            if cost is None and model and not model.startswith("<"):
-                self.report.unknown_models[model] += 1
+            try:
+                cost = pricing.cost_from_usage(model, usage)
+            except (ValueError, TypeError, OverflowError, ArithmeticError):
+                cost = None  # token counts that are not numbers
+            else:
+                if cost is None and model and not model.startswith("<"):
+                    self.report.unknown_models[model] += 1
             base["cost_usd"] = cost
 
     def _user(self, base: dict[str, Any], message: Any, ln: _Line) -> None:
@@ -362,8 +375,19 @@ class _Session:
         self.messages.append(base)
         for i, block in enumerate(results):
             part = self._part(base, f"_result_{i}", "tool_result", flatten(block.get("content")), block)
-            part["parent_id"] = self.tool_docs.get(block.get("tool_use_id"), base["id"])
+            part["parent_id"] = self.tool_docs.get(as_str(block.get("tool_use_id")) or "", base["id"])
             self.messages.append(part)
+
+
+def _money(value: Any) -> Decimal | None:
+    """A given cost as a finite, non-negative Decimal, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        d = Decimal(str(value).strip()) if isinstance(value, str) else records.to_decimal(value)
+    except ArithmeticError:
+        return None
+    return d if d is not None and d.is_finite() and d >= 0 else None
 
 
 # ---------------------------------------------------------------- sessions

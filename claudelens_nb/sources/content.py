@@ -10,6 +10,15 @@ from typing import Any
 from .. import records
 
 
+def as_map(value: Any) -> Mapping[str, Any]:
+    """`value` when it is an object, else an empty one (source files break their own shapes)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def tool_summary(name: str | None, tool_input: Any) -> str:
     """The text of a tool_use document: the tool's name and its input as a JSON block."""
     body = json.dumps(tool_input if tool_input is not None else {}, ensure_ascii=False)
@@ -24,9 +33,9 @@ def _block_text(block: Any, *, tools_inline: bool) -> str | None:
         return None if block is None else str(block)
     kind = block.get("type")
     if kind == "text" or (kind is None and isinstance(block.get("text"), str)):
-        return block.get("text") or ""
+        return as_str(block.get("text")) or ""
     if kind == "thinking":
-        thinking = block.get("thinking") or ""
+        thinking = as_str(block.get("thinking"))
         return f"[Thinking]\n{thinking}" if thinking else None
     if kind == "redacted_thinking":
         return "[Thinking] (redacted)"
@@ -38,7 +47,7 @@ def _block_text(block: Any, *, tools_inline: bool) -> str | None:
     if kind == "image":
         return "[Image]"
     if kind == "document":
-        title = block.get("title") or (block.get("source") or {}).get("media_type") or ""
+        title = as_str(block.get("title")) or as_str(as_map(block.get("source")).get("media_type"))
         return f"[Document: {title}]" if title else "[Document]"
     return f"[{kind}]" if kind else None
 
