@@ -85,15 +85,33 @@ def step_export(out: Path, fmt: str) -> int:
     return res.size
 
 
+def _server_cpu() -> float:
+    """CPU seconds the embedded server process has used so far."""
+    from claudelens_nb.store import server
+
+    info = server.status()
+    if info is None:
+        return 0.0
+    fields = Path(f"/proc/{info.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_step(name: str, out: Path) -> None:
+    _db()  # connect (and import) before the clock starts
+    s0 = _server_cpu()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     if name.startswith("export_"):
         size = step_export(out, name.removeprefix("export_"))
     else:
         size = globals()[f"step_{name}"](out)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"step": name, "seconds": seconds, "peak_mb": peak, "bytes": size}))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "step": name, "seconds": seconds, "peak_mb": r1.ru_maxrss / 1024, "bytes": size,
+        "client_cpu": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
+        "server_cpu": _server_cpu() - s0,
+    }))
 
 
 # ---------------------------------------------------------------- driver
@@ -145,13 +163,15 @@ def measure(home: Path, step: str) -> dict:
 def table(rows: list[dict]) -> str:
     by = {r["step"]: r for r in rows}
     raw = by.get("raw", {}).get("seconds")
-    lines = [f"{'step':<16}{'seconds':>9}{'x raw':>8}{'x naive':>9}{'peak MB':>9}{'output MB':>11}"]
+    lines = [f"{'step':<16}{'seconds':>9}{'x raw':>8}{'x naive':>9}{'client CPU':>12}"
+             f"{'server CPU':>12}{'peak MB':>9}{'output MB':>11}"]
     for r in rows:
         naive_step = COMPARE.get(r["step"].removeprefix("export_"))
         naive = by.get(naive_step, {}).get("seconds") if r["step"].startswith("export_") else None
         x_raw = f"{r['seconds'] / raw:.2f}" if raw else "-"
         x_naive = f"{r['seconds'] / naive:.2f}" if naive else "-"
         lines.append(f"{r['step']:<16}{r['seconds']:>9.1f}{x_raw:>8}{x_naive:>9}"
+                     f"{r['client_cpu']:>12.1f}{r['server_cpu']:>12.1f}"
                      f"{r['peak_mb']:>9.0f}{r['bytes'] / 1e6:>11.1f}")
     return "\n".join(lines)
 
@@ -189,7 +209,9 @@ def main() -> None:
         rows = []
         for step in steps:
             rows.append(measure(home, step))
-            print(f"  {step}: {rows[-1]['seconds']:.1f} s, peak {rows[-1]['peak_mb']:.0f} MB", flush=True)
+            r = rows[-1]
+            print(f"  {step}: {r['seconds']:.1f} s, client CPU {r['client_cpu']:.1f} s, server CPU "
+                  f"{r['server_cpu']:.1f} s, peak {r['peak_mb']:.0f} MB", flush=True)
         print(f"\n{n:,} messages ({n // MESSAGES_PER_SESSION:,} conversations):")
         print(table(rows), flush=True)
         if not args.home:

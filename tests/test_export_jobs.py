@@ -228,3 +228,20 @@ def test_bad_requests_are_clear_errors(seeded_db: Database) -> None:
 
     with pytest.raises(InvalidFilter):
         export({"since": "2026-05-10", "until": "2026-05-01"}, "json", db=seeded_db)
+
+
+def test_cleanup_fails_jobs_left_running_by_a_dead_process(seeded_db: Database, tmp_path: Path) -> None:
+    res = export(None, "jsonl", db=seeded_db)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    job_id = "f" * 32
+    doc = dict(seeded_db[names.EXPORT_JOBS].find_one({"_id": res.job_id}))
+    doc.update(_id=job_id, job_id=job_id, status="running", pid=int(dead.stdout), path=None)
+    seeded_db[names.EXPORT_JOBS].insert_one(doc)
+    work = _export_dir(tmp_path) / f".claudelens-export-x.json.{job_id[:8]}.work"
+    work.mkdir()
+    (work / "partial.json").write_text("{")
+    assert cleanup_exports(db=seeded_db) == 1
+    job = seeded_db[names.EXPORT_JOBS].find_one({"_id": job_id})
+    assert job["status"] == "failed" and "stopped before finishing" in job["error"]
+    assert not work.exists() and res.path.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
 import threading
 import uuid
@@ -210,8 +211,17 @@ def _fail_orphans(coll: Any) -> int:
                 "error": "the export stopped before finishing (database lost or process ended)",
             }})
             _remove_file(doc)
+            _remove_work_dirs(doc["_id"])
             n += 1
     return n
+
+
+def _remove_work_dirs(job_id: str) -> None:
+    """The temporary folder an interrupted export left in the export folder."""
+    folder = settings().export_dir
+    if folder.is_dir():
+        for work in folder.glob(f".*.{job_id[:8]}.work"):
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _pid_alive(pid: Any) -> bool:
