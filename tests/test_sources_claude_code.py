@@ -433,3 +433,20 @@ def test_title_skips_command_echoes_and_caveats(tmp_path):
     conv = next(read("claude_code", tmp_path, ReadReport()))
     assert conv["title"] == "Refactor the CSV parser"
     assert conv["message_count"] == 4
+
+
+def test_zip_of_a_projects_folder_with_subagents(tmp_path):
+    archive_path = tmp_path / "claude-projects.zip"
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(DATA.rglob("*.jsonl")):
+            zf.write(f, "projects/" + f.relative_to(DATA).as_posix())
+    assert detect(archive_path) == "claude_code"
+    zipped, zreport = _read(archive_path)
+    plain, preport = _read(DATA)
+    assert list(zipped) == list(plain) == ["s1", "s2", "w1"]
+    for sid in plain:
+        assert [records.message_document(sid, m) for m in zipped[sid]["messages"]] == \
+               [records.message_document(sid, m) for m in plain[sid]["messages"]]
+        assert zipped[sid]["title"] == plain[sid]["title"] and zipped[sid]["summary"] == plain[sid]["summary"]
+    assert zreport.skipped == preport.skipped and zreport.used == preport.used
+    assert _skipped_lines(zreport) == [("projects/-home-ana-src-my-app/s1.jsonl", 13)]
