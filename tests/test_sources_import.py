@@ -162,9 +162,18 @@ def test_cli_import_claude_code_default_folder(db, tmp_path, monkeypatch, capsys
 
 
 def test_resumed_session_imports_without_duplicate_ids(db, tmp_path):
-    from test_sources_claude_code import _resumed_project
-
-    result = claudelens_nb.import_file(_resumed_project(tmp_path), db=db)
+    # s3 is a resumed session: its file repeats s2's lines under its own sessionId.
+    folder = tmp_path / "-home-ana-src-my-app"
+    folder.mkdir()
+    shutil.copy(DATA / "claude-code" / "projects" / "-home-ana-src-my-app" / "s2.jsonl", folder)
+    lines = [json.loads(raw) for raw in (folder / "s2.jsonl").read_text().splitlines()]
+    copied = [json.dumps(dict(x, sessionId="s3")) for x in lines if x.get("sessionId") == "s2" and "uuid" in x]
+    copied.append(json.dumps({
+        "parentUuid": "s2-a1", "isSidechain": False, "cwd": "/home/ana/src/my-app", "sessionId": "s3",
+        "type": "user", "uuid": "s3-u1", "timestamp": "2026-02-02T08:00:00.000Z",
+        "message": {"role": "user", "content": "Picking up where we left off"}}))
+    (folder / "s3.jsonl").write_text("\n".join(copied) + "\n")
+    result = claudelens_nb.import_file(folder, db=db)
     assert (result.status, result.inserted, result.messages_written) == ("completed", 2, 3)
     assert db[names.SESSIONS].find_one({"sessionId": "s3"})["messageCount"] == 1
 
