@@ -19,6 +19,7 @@ import random
 import shutil
 import sys
 import tempfile
+import time
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,11 +172,13 @@ def _steps(params: dict) -> object:
 
         report = ReadReport()
         convs = msgs = 0
+        cpu = time.process_time()
         for conv in claude_code.read(Path(params["dir"]), report):
             convs += 1
             msgs += len(conv["messages"])
         return {"conversations": convs, "messages": msgs, "lines": report.lines,
-                "errors": len(report.errors), "skipped": sum(report.skipped.values())}
+                "errors": len(report.errors), "skipped": sum(report.skipped.values()),
+                "cpu_seconds": time.process_time() - cpu}
 
     def do_import() -> dict:
         import claudelens_nb
@@ -210,7 +213,8 @@ def main() -> None:
         parsed = h.measure(__file__, "parse", dir=str(root))
         res = parsed["result"]
         print(f"(a) reader alone: {res['lines'] / parsed['seconds']:,.0f} lines/s "
-              f"({parsed['seconds']:.2f} s; {res['conversations']} conversations, {res['messages']:,} "
+              f"({parsed['seconds']:.2f} s wall, {res['lines'] / res['cpu_seconds']:,.0f} lines per CPU "
+              f"second; {res['conversations']} conversations, {res['messages']:,} "
               f"messages, {res['skipped']:,} bookkeeping lines skipped, {res['errors']} errors); "
               f"peak RSS {parsed['peak_mb']:.0f} MB (interpreter with imports alone: {base:.0f} MB)")
         if args.no_import:
