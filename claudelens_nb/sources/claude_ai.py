@@ -89,7 +89,7 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
             continue
         mid = msg.get("uuid") if isinstance(msg.get("uuid"), str) else f"{cid}:{i}"
         if mid in by_id:
-            report.warning(f"message {mid} appears twice; the first is kept", file=file, record=cid)
+            report.warning(f"message {mid} is listed twice; the first is kept", file=file, record=cid)
             continue
         by_id[mid] = msg
         order.append(mid)
