@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def timed(fn: Callable[[], Any], runs: int = 5) -> tuple[float, float, Any]:
+def timed(fn: Callable[[], Any], runs: int = 3) -> tuple[float, float, Any]:
     times, result = [], None
     for _ in range(runs):
         t0 = time.perf_counter()

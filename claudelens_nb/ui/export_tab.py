@@ -339,11 +339,11 @@ class ExportTab(w.VBox):
                          if self.selected else None)
             if gen is not None and not self._debounce.is_current(gen):
                 return
-            self._last_stats = stats
-            self._render_stats(stats)
-            self._relabel_modes()
             if items:
                 self._render_items(filtered.items)
+            self._relabel_modes()
+            self._last_stats = stats
+            self._render_stats(stats)  # last: the numbers tell a watcher the refresh is done
         except Exception as exc:
             self.preview_note.error(describe_error(exc))
 
