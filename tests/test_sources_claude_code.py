@@ -382,7 +382,7 @@ def test_resumed_session_copies_stay_in_the_earlier_session(tmp_path):
     assert [m["id"] for m in convs["s3"]["messages"]] == ["s3-u1"]
     assert convs["s3"]["messages"][0]["parent_id"] == "s2-a1"
     assert report.skipped["line copied from an earlier session"] == 2
-    assert any(p.record == "s3" and "resumed session" in p.message for p in report.warnings)
+    assert any(p.record == "s3" and "a resumed session" in p.message for p in report.warnings)
 
 
 def _session_file(folder: Path, sid: str, day: int, extra: list[str] | None = None) -> None:
@@ -450,3 +450,25 @@ def test_zip_of_a_projects_folder_with_subagents(tmp_path):
         assert zipped[sid]["title"] == plain[sid]["title"] and zipped[sid]["summary"] == plain[sid]["summary"]
     assert zreport.skipped == preport.skipped and zreport.used == preport.used
     assert _skipped_lines(zreport) == [("projects/-home-ana-src-my-app/s1.jsonl", 13)]
+
+
+def test_project_folder_copied_twice_yields_each_session_once(tmp_path):
+    shutil.copytree(DATA / "-home-ana-src-my-app", tmp_path / "a-original")
+    shutil.copytree(DATA / "-home-ana-src-my-app", tmp_path / "b-backup")
+    _session_file(tmp_path / "b-backup", "s9", 5)
+    convs, report = _read(tmp_path)
+    assert [c for c in convs] == ["s1", "s2", "s9"]
+    assert convs["s1"]["message_count"] == 17
+    assert report.skipped["line copied from an earlier session"] == 11 + 2  # s1 (with its agent), s2
+    assert report.skipped["line of a session read from another folder"] == 0
+    ids = [m["id"] for c in convs.values() for m in c["messages"]]
+    assert len(ids) == len(set(ids))
+    # The same session id with other messages in a third folder: read once, the rest reported.
+    (tmp_path / "c-other").mkdir()
+    (tmp_path / "c-other" / "s9.jsonl").write_text(json.dumps({
+        "type": "user", "sessionId": "s9", "uuid": "other", "cwd": "/p/x",
+        "timestamp": "2026-04-09T10:00:00.000Z", "message": {"role": "user", "content": "x"}}) + "\n")
+    convs, report = _read(tmp_path)
+    assert convs["s9"]["message_count"] == 1
+    assert report.skipped["line of a session read from another folder"] == 1
+    assert any(p.record == "s9" and p.file == "c-other/s9.jsonl" for p in report.warnings)

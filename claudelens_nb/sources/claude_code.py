@@ -458,14 +458,16 @@ def _conversation(sid: str, lines: list[_Line], summary: str | None,
 class _UnitReader:
     """Builds a project folder's sessions one at a time, in order of their first line."""
 
-    def __init__(self, entries: list[archive.Entry], report: ReadReport) -> None:
+    def __init__(self, entries: list[archive.Entry], report: ReadReport,
+                 taken: set[str], yielded: set[str]) -> None:
         self.report = report
         self.plan = _plan(entries, report)
         self.seq = itertools.count()
         self.buffers: dict[str, list[_Line]] = defaultdict(list)
         self.fed: set[int] = set()
         self.done: set[str] = set()
-        self.taken: set[str] = set()  # uuids already given to a session
+        self.taken = taken  # uuids already given to a session (in any project folder)
+        self.yielded = yielded  # sessions already yielded (in any project folder)
         self.linked: set[int] = set()  # summaries attached
 
     def _feed(self, index: int) -> None:
@@ -510,12 +512,19 @@ class _UnitReader:
         if len(lines) < len(kept):
             copied = len(kept) - len(lines)
             self.report.skipped["line copied from an earlier session"] += copied
-            self.report.warning(f"{copied} line(s) of session {sid} repeat an earlier session's "
-                                "messages (a resumed session); they are kept in the earlier one",
-                                record=sid)
+            self.report.warning(f"{copied} line(s) of session {sid} repeat messages already read "
+                                "(a resumed session, or a copied file); they are kept where first "
+                                "read", record=sid)
         if not lines:
             self.done.discard(sid)
             return None
+        if sid in self.yielded:
+            self.report.warning(f"session {sid} was read from another project folder already; "
+                                f"its {len(lines)} other line(s) here are skipped", record=sid,
+                                file=lines[0].file)
+            self.report.skipped["line of a session read from another folder"] += len(lines)
+            return None
+        self.yielded.add(sid)
         best: tuple[datetime, int, str] | None = None
         for ln in lines:
             self.taken.add(ln.obj["uuid"])
@@ -542,5 +551,7 @@ def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
         units: dict[str, list[archive.Entry]] = defaultdict(list)
         for entry in files:
             units[_unit_of(entry.name)].append(entry)
+        taken: set[str] = set()
+        yielded: set[str] = set()
         for key in sorted(units):
-            yield from _UnitReader(units[key], report).conversations()
+            yield from _UnitReader(units[key], report, taken, yielded).conversations()
