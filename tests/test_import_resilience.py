@@ -97,7 +97,7 @@ def test_killed_import_completes_on_rerun_without_duplicates(db, tmp_path):
 
 def test_cancel_leaves_whole_conversations_and_is_undoable(db, tmp_path):
     path = tmp_path / "cancel.json"
-    demo_file(path, 10, 150)
+    demo_file(path, 20, 150)
     token = CancelToken()
     stages = []
 
@@ -108,7 +108,7 @@ def test_cancel_leaves_whole_conversations_and_is_undoable(db, tmp_path):
 
     result = import_file(path, progress=progress, cancel=token, db=db)
     assert result.status == "cancelled"
-    assert 0 < result.inserted < 10
+    assert 0 < result.inserted < 20
     assert db.sessions.count_documents({}) == result.inserted
     assert_whole_conversations(db)
     job = db.import_jobs.find_one({})

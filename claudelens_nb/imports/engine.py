@@ -24,7 +24,7 @@ from .mapping import check_mapping
 from .model import ImportResult, ValidationReport
 from .readers import open_source
 from .scan import find_conflicts, scan
-from .writer import Writer, refresh_project_stats
+from .writer import Pipeline, Writer, refresh_project_stats
 
 STRATEGIES = ("skip", "replace", "merge")
 
@@ -126,6 +126,7 @@ def import_file(
         tell = Tee(progress, throttled)
         status = "completed"
         done = 0
+        pipe = Pipeline(writer)
         try:
             emit(tell, "Importing", 0, total)
             ctx2 = Context(src.name, user, base)
@@ -137,10 +138,12 @@ def import_file(
                     continue
                 if writer.add(rec):
                     check(cancel)
-                    done += len(writer.flush())
+                    done += pipe.submit(writer.prepare())
                     emit(tell, "Importing", done, total, rec.get("title") or rec["id"])
             check(cancel)
-            done += len(writer.flush())
+            if writer.pending:
+                done += pipe.submit(writer.prepare())
+            done += pipe.wait()
             emit(tell, "Importing", done, total)
             n = len(writer.uncertain)
             emit(tell, "Processing messages", 0, n)
@@ -150,16 +153,16 @@ def import_file(
                 emit(tell, "Processing messages", min(n, k + 200), n)
             emit(tell, "Processing messages", n, n)
         except Cancelled:
+            pipe.close()
             writer.drop_pending()
             status = "cancelled"
-        except ClaudeLensError as exc:
-            writer.counts.errors.append(str(exc))
+        except BaseException as exc:
+            pipe.close()
+            writer.counts.errors.append(
+                str(exc) if isinstance(exc, ClaudeLensError) else f"{type(exc).__name__}: {exc}")
             jobs.finish(db, job_id, "failed", writer.counts.as_dict(), writer.counts.errors)
             raise
-        except Exception as exc:
-            writer.counts.errors.append(f"{type(exc).__name__}: {exc}")
-            jobs.finish(db, job_id, "failed", writer.counts.as_dict(), writer.counts.errors)
-            raise
+        pipe.close()
         emit(tell, "Finalizing", 0, 1)
         refresh_project_stats(db, writer.touched_projects)
         jobs.finish(db, job_id, status, writer.counts.as_dict(), writer.counts.errors)

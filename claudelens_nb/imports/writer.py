@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +70,17 @@ class _Plan:
     project_id: Any = None
     failed: str | None = None
     uncertain: bool = False
+    session: dict[str, Any] | None = None
+
+
+@dataclass
+class _Batch:
+    plans: list[_Plan]
+    created: list[dict[str, Any]]
+    undo: list[dict[str, Any]]
+
+
+_COUNT_OF = {"insert": "inserted", "replace": "replaced", "merge": "merged"}
 
 
 def _merge_key(doc: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -343,30 +355,43 @@ class Writer:
         doc.update(records.session_stats(p.stored))
         return doc
 
-    def flush(self) -> list[_Plan]:
-        """Write the queued conversations. Returns their plans (for counts and progress)."""
-        if not self.pending:
-            return []
+    def prepare(self) -> _Batch:
+        """Plan the queued conversations and build every document (reads, no writes)."""
         plans = self._plan()
         created: list[dict[str, Any]] = []
         for p in plans:
-            if p.action in ("insert", "replace") or (p.action == "merge" and not (p.existing or {}).get("projectId")):
+            if p.action in ("insert", "replace") or (
+                    p.action == "merge" and not (p.existing or {}).get("projectId")):
                 p.project_id = self._project(p.record, created)
-        self.db[IMPORT_UNDO].insert_many(self._undo_docs(plans, created), ordered=True)
+        undo = self._undo_docs(plans, created)
+        for p in plans:
+            if p.action != "skip":
+                p.session = self._session_doc(p)
         self.seq += 1
-        for c in created:
+        self.drop_pending()
+        return _Batch(plans, created, undo)
+
+    def _create_projects(self, batch: _Batch) -> None:
+        for c in batch.created:
             try:
                 self.db[names.PROJECTS].insert_one(c)
             except DuplicateKeyError:
+                # Created meanwhile by someone else: use theirs.
                 found = self.db[names.PROJECTS].find_one({"path": c["path"]}, {"_id": 1})
                 if found is None:
                     raise
                 for k, v in list(self.projects.items()):
                     if v == c["_id"]:
                         self.projects[k] = found["_id"]
-                for p in plans:
-                    if p.project_id == c["_id"]:
-                        p.project_id = found["_id"]
+                for p in batch.plans:
+                    if p.session is not None and p.session.get("projectId") == c["_id"]:
+                        p.session["projectId"] = found["_id"]
+
+    def commit(self, batch: _Batch) -> list[_Plan]:
+        """Write a prepared batch: undo data first, then messages, then sessions."""
+        plans = batch.plans
+        self.db[IMPORT_UNDO].insert_many(batch.undo, ordered=True)
+        self._create_projects(batch)
         self._insert([p for p in plans if p.action in ("insert", "merge")])
         self._replace([p for p in plans if p.action == "replace"])
         ops = []
@@ -379,7 +404,8 @@ class Writer:
                 self.counts.failed += 1
                 self.counts.errors.append(p.failed)
                 continue
-            doc = self._session_doc(p)
+            doc = p.session
+            assert doc is not None
             self.touched_projects.add(doc.get("projectId"))
             if p.existing is not None and p.action != "insert":
                 self.touched_projects.add(p.existing.get("projectId"))
@@ -388,13 +414,18 @@ class Writer:
                 ops.append(ReplaceOne({"sessionId": p.record["id"]}, doc, upsert=True))
             if p.uncertain:
                 self.uncertain.append(p.record["id"])
-            setattr(self.counts, {"insert": "inserted", "replace": "replaced", "merge": "merged"}[p.action],
-                    getattr(self.counts, {"insert": "inserted", "replace": "replaced", "merge": "merged"}[p.action]) + 1)
+            name = _COUNT_OF[p.action]
+            setattr(self.counts, name, getattr(self.counts, name) + 1)
             self.counts.messages_written += len(p.docs) + len(p.replace_docs)
         if ops:
             self.db[names.SESSIONS].bulk_write(ops, ordered=False)
-        self.drop_pending()
         return plans
+
+    def flush(self) -> list[_Plan]:
+        """Write the queued conversations now. Returns their plans."""
+        if not self.pending:
+            return []
+        return self.commit(self.prepare())
 
     # ------------------------------------------------------------ after the writes
 
@@ -410,6 +441,36 @@ class Writer:
                     by[d["sessionId"]].append(d)
             for sid, docs in by.items():
                 self.db[names.SESSIONS].update_one({"sessionId": sid}, {"$set": records.session_stats(docs)})
+
+
+class Pipeline:
+    """Commits one prepared batch in a worker thread while the next one is read and built,
+    so that parsing and document building overlap the database's work."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claudelens-import")
+        self.future: Future[list[_Plan]] | None = None
+
+    def wait(self) -> int:
+        """Wait for the batch in flight; its conversation count (its errors are raised)."""
+        future, self.future = self.future, None
+        return len(future.result()) if future is not None else 0
+
+    def submit(self, batch: _Batch) -> int:
+        done = self.wait()
+        self.future = self.pool.submit(self.writer.commit, batch)
+        return done
+
+    def close(self) -> BaseException | None:
+        """Let the batch in flight finish (or take itself back on cancel); never raises."""
+        error = None
+        try:
+            self.wait()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            error = exc
+        self.pool.shutdown(wait=True)
+        return error
 
 
 def refresh_project_stats(db: Database, project_ids: set[Any]) -> None:
