@@ -140,10 +140,15 @@ def test_round_trip_claude_code_export_json_import(db, second_db, tmp_path):
 
     def sessions(d):
         projects = {p["_id"]: p["path"] for p in d[names.PROJECTS].find()}
-        return {s["sessionId"]: {**{k: v for k, v in s.items() if k not in ("_id", "projectId", "createdAt", "updatedAt")},
+        return {s["sessionId"]: {**{k: v for k, v in s.items() if k not in ("_id", "projectId")},
                                  "project": projects[s["projectId"]]}
                 for s in d[names.SESSIONS].find()}
     assert sessions(second_db) == sessions(db)
+
+    def projects(d):
+        return sorted((p["name"], p["path"], p.get("description")) for p in d[names.PROJECTS].find())
+    assert projects(second_db) == projects(db) == [
+        ("my-app", "/home/ana/src/my-app", None), ("proj-win", "C:\\Users\\ana\\proj-win", None)]
 
 
 def test_cli_import_claude_code_default_folder(db, tmp_path, monkeypatch, capsys):
