@@ -3,6 +3,7 @@ widgets driven in-process against a real database."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -189,3 +190,26 @@ def test_changing_a_field_mapping_revalidates(app, seeded_db, tmp_path):
     _wait(lambda: imp.report is not first_report and "cl-msg-ok" in imp.validation.value)
     targets = {m.source: m.target for m in imp.report.mapping}
     assert targets["title"] == "skip"
+
+
+def test_export_options_reach_the_engine(app, monkeypatch):
+    import pyzipper
+
+    monkeypatch.delenv(dashboard.ENV_SECRET, raising=False)
+    tab = app.export_tab
+    tab.choose_format("json")
+    tab.opt["include_tool_calls"].value = False
+    tab.password.value = "pw-123"
+    assert tab.export_options()["compress"] is True  # a password implies a zip
+    tab.start()
+    _wait(lambda: "cl-msg-ok" in tab.banner.value or "cl-msg-error" in tab.banner.value)
+    assert "(zip, encrypted)" in tab.banner.value, tab.banner.value
+    from claudelens_nb.export import export_file_path, history
+
+    path = export_file_path(history(db=app.db)[0]["job_id"], db=app.db)
+    with pyzipper.AESZipFile(path) as z:
+        z.setpassword(b"pw-123")
+        name = next(n for n in z.namelist() if n.endswith(".json") and n != "manifest.json")
+        data = json.loads(z.read(name))
+    types = {m["type"] for c in data["conversations"] for m in c["messages"]}
+    assert types and not types & {"tool_use", "tool_result"}
