@@ -52,6 +52,10 @@ def test_claude_ai_fixture(fixtures_dir):
     assert assistant["content"].startswith(" To turn this into a bash command")
     assert assistant["parent_id"] == user["id"] == "22b34c9c-69c1-46ad-87da-71570a70f107"
     assert user["timestamp"] == datetime(2024, 10, 18, 5, 30, 20, 458000, tzinfo=UTC)
+    # Both are stamped 05:30:20.458713 in the export: the answer is placed 1 ms later so that
+    # ordering by time keeps the thread; the export's own time stays in messageData.
+    assert assistant["timestamp"] == datetime(2024, 10, 18, 5, 30, 20, 459000, tzinfo=UTC)
+    assert assistant["metadata"]["messageData"]["created_at"] == "2024-10-18T05:30:20.458713Z"
     assert not report.problems and report.files == 1
     docs = _documents(conv)
     assert docs[0]["files"] == user["metadata"]["files"] and docs[1]["parentUuid"] == docs[0]["uuid"]

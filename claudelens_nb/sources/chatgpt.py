@@ -5,7 +5,8 @@ The visible thread is `current_node` followed up through `parent`. Abandoned bra
 records (see threads.py). Roles: user -> user, assistant -> assistant (or tool_use when it
 addresses a tool through `recipient`), tool -> tool_result, system -> system. Hidden nodes
 (no message, `is_visually_hidden_from_conversation`, empty system messages) are skipped
-and counted. Times are Unix float seconds; the model is `metadata.model_slug`.
+and counted. Times are Unix float seconds (messages of one thread that share a time are
+spaced 1 ms apart in thread order); the model is `metadata.model_slug`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import Any
 from .. import records
 from ..reading import ReadReport
 from . import threads
-from .content import as_map, as_str, duration_seconds, empty_tokens, parse_time
+from .content import (
+    as_map,
+    as_str,
+    duration_seconds,
+    empty_tokens,
+    keep_thread_order,
+    parse_time,
+)
 from .exports import conversations
 
 KIND = "chatgpt"
@@ -161,12 +169,12 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
             out.append(rec)
         return out
 
-    messages = build(visible, None)
+    messages = keep_thread_order(build(visible, None))
     branches = []
     for fork, ids in threads.branch_paths(order, parent, visible):
         fork_id = threads.kept_ancestor(fork, parent, kept)
         fork_msg = _msg_id(mapping, fork_id)
-        recs = build(ids, fork_msg)
+        recs = keep_thread_order(build(ids, fork_msg))
         if recs:
             branches.append(threads.branch_record(fork_msg, ids[-1], recs))
     if not messages:

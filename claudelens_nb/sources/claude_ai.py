@@ -6,7 +6,8 @@ over `text` when present (thinking marked, tool calls summarised inline); attach
 files are kept in the message metadata and named in the text. Where messages carry
 `parent_message_uuid`, the visible thread is the latest leaf (or
 `current_leaf_message_uuid`) followed back; other branches go into `branches` (threads.py).
-Without it the messages form one thread in file order.
+Without it the messages form one thread in file order. Messages of one thread that share a
+time are spaced 1 ms apart in thread order (the export's times stay in `messageData`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from typing import Any
 from .. import records
 from ..reading import ReadReport
 from . import threads
-from .content import as_map, as_str, duration_seconds, empty_tokens, flatten, parse_time
+from .content import (
+    as_map,
+    as_str,
+    duration_seconds,
+    empty_tokens,
+    flatten,
+    keep_thread_order,
+    parse_time,
+)
 from .exports import conversations
 
 KIND = "claude_ai"
@@ -104,7 +113,7 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
             if rec is not None:
                 out.append(rec)
                 prev, ts = mid, rec["timestamp"]
-        return out
+        return keep_thread_order(out)
 
     if tree:
         parent = {m: (p if isinstance(p := by_id[m].get("parent_message_uuid"), str)

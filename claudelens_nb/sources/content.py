@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import records
@@ -93,6 +93,20 @@ def parse_time(value: Any) -> datetime | None:
     except (ValueError, OverflowError, OSError):
         return None
     return None
+
+
+def keep_thread_order(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Space messages of one thread that share (or go back in) time 1 ms apart, in thread order.
+
+    Everything downstream orders messages by timestamp; chat exports often stamp a question
+    and its answer alike. The source's own times stay in each message's `messageData`.
+    """
+    prev: datetime | None = None
+    for msg in messages:
+        if prev is not None and msg["timestamp"] <= prev:
+            msg["timestamp"] = prev + timedelta(milliseconds=1)
+        prev = msg["timestamp"]
+    return messages
 
 
 def empty_tokens() -> dict[str, int | None]:
