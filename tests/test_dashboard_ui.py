@@ -36,11 +36,14 @@ def test_cancel_a_long_export_within_a_second_or_so(app_page, e2e_db):
     assert not page.is_disabled(".cl-cancel-export")
     t0 = time.monotonic()
     page.click(".cl-cancel-export")
+    banner(page, "cl-export-banner", "warning", contains="Cancelling")
+    acknowledged = time.monotonic() - t0
     text = banner(page, "cl-export-banner", "warning", contains="cancelled")
     elapsed = time.monotonic() - t0
-    print(f"\ncancel: click to 'cancelled' banner in {elapsed:.2f}s")
+    print(f"\ncancel: acknowledged in {acknowledged:.2f}s, export stopped and cleaned up in {elapsed:.2f}s")
     assert "partial file was removed" in text
-    assert elapsed < 3.0, f"cancel took {elapsed:.1f}s"
+    assert acknowledged < 1.5, f"the page took {acknowledged:.1f}s to react to Cancel"
+    assert elapsed < 5.0, f"cancel took {elapsed:.1f}s"
     jobs = _jobs(db, format="pdf")
     assert [j["status"] for j in jobs] == ["cancelled"]
     assert not list(e2e_db.export_dir.glob("*.pdf"))

@@ -36,6 +36,7 @@ FORMATS = [
     ("parquet", "Parquet", "Columnar, for analysis"),
 ]
 PAGE_SIZE = 8
+UI_CHUNK_SIZE = 25
 
 
 class ExportTab(w.VBox):
@@ -225,6 +226,8 @@ class ExportTab(w.VBox):
     def export_options(self) -> dict[str, Any]:
         opts: dict[str, Any] = {k: c.value for k, c in self.opt.items()}
         opts["password"] = self.password.value or None
+        # Smaller chunks than the library default: the engine reports progress once per chunk.
+        opts["chunk_size"] = UI_CHUNK_SIZE
         if opts["password"]:
             opts["compress"] = True
         return opts
