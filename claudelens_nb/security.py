@@ -255,7 +255,7 @@ def check_json_structure(fh: IO[bytes], limits: Limits, name: str) -> None:
     depth = 0
     line = 1
     while True:
-        block = fh.read(4 * _BLOCK)
+        block = fh.read(_BLOCK)
         text = carry + block
         cut = text.rfind(b"\n") + 1 if block else len(text)
         piece, carry = text[:cut], text[cut:]
