@@ -1,0 +1,228 @@
+"""Claude Code lines as canonical message records, and one session's lines as a conversation.
+
+The shapes follow ClaudeLens's ingest (see claude_code.py for the choices made).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from .. import pricing, records
+from ..reading import ReadReport
+from .content import as_str, duration_seconds, empty_tokens, flatten, tool_summary
+
+_CONSUMED = frozenset({
+    "type", "uuid", "parentUuid", "timestamp", "sessionId", "isSidechain", "message",
+    "costUSD", "costUsd",
+})
+_USAGE_KEYS = (("input", "input_tokens"), ("output", "output_tokens"),
+               ("cache_creation", "cache_creation_input_tokens"),
+               ("cache_read", "cache_read_input_tokens"))
+_COPIED_TO_PARTS = ("cwd", "gitBranch", "version", "userType", "requestId")
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+UNKNOWN_PROJECT = ("Unknown Project", "unknown")
+
+
+def project_of(cwd: str | None) -> tuple[str, str]:
+    """(name, path) of the project a working directory belongs to; Windows paths too."""
+    if not cwd or not isinstance(cwd, str):
+        return UNKNOWN_PROJECT
+    windows = "\\" in cwd or bool(_DRIVE.match(cwd))
+    pure = PureWindowsPath(cwd) if windows else PurePosixPath(cwd)
+    return (pure.name or cwd), cwd
+
+
+@dataclass
+class Line:
+    """One parsed message line and where it came from."""
+
+    obj: dict[str, Any]
+    file: str
+    line: int
+    order: int  # position in the whole read, for stable sorting
+    ts: datetime
+
+
+# ---------------------------------------------------------------- lines -> messages
+
+class SessionBuilder:
+    """Builds one session's message records in timestamp order."""
+
+    def __init__(self, sid: str, report: ReadReport) -> None:
+        self.sid = sid
+        self.report = report
+        self.messages: list[dict[str, Any]] = []
+        self.tool_docs: dict[str, str] = {}  # tool_use block id -> tool_use document id
+        self.responses: set[tuple[str, Any]] = set()
+
+    def add(self, ln: Line) -> None:
+        obj = ln.obj
+        kind = obj["type"]
+        meta: dict[str, Any] = {"messageData": obj["message"]} if "message" in obj else {}
+        meta.update({k: v for k, v in obj.items() if k not in _CONSUMED})
+        base = {
+            "id": obj["uuid"],
+            "parent_id": as_str(obj.get("parentUuid")),
+            "type": kind,
+            "content": "",
+            "timestamp": ln.ts,
+            "tokens": empty_tokens(),
+            "cost_usd": None,
+            "model": None,
+            "tool_name": None,
+            "tool_input": None,
+            "is_sidechain": bool(obj.get("isSidechain")),
+            "metadata": meta,
+        }
+        message = obj.get("message")
+        if kind == "assistant":
+            self._assistant(base, obj, message, ln)
+        elif kind == "user":
+            self._user(base, message, ln)
+        else:
+            if isinstance(obj.get("content"), (str, list)):
+                base["content"] = flatten(obj["content"])
+                meta.pop("content", None)
+            elif isinstance(message, Mapping):
+                base["content"] = flatten(message.get("content"))
+            self.messages.append(base)
+
+    def _part(self, base: dict[str, Any], suffix: str, type_: str, content: str,
+              block: Any) -> dict[str, Any]:
+        meta = {"messageData": block}
+        meta.update((k, base["metadata"][k]) for k in _COPIED_TO_PARTS if k in base["metadata"])
+        return {
+            **base, "id": f"{base['id']}{suffix}", "parent_id": base["id"], "type": type_,
+            "content": content, "tokens": empty_tokens(), "cost_usd": None, "model": None,
+            "metadata": meta,
+        }
+
+    def _assistant(self, base: dict[str, Any], obj: Mapping[str, Any], message: Any,
+                   ln: Line) -> None:
+        blocks = message.get("content") if isinstance(message, Mapping) else message
+        base["content"] = flatten(blocks)
+        if isinstance(message, Mapping):
+            model = message.get("model") if isinstance(message.get("model"), str) else None
+            base["model"] = model
+            usage = message.get("usage") if isinstance(message.get("usage"), Mapping) else None
+            key = (as_str(message.get("id")), as_str(obj.get("requestId")))
+            first = key[0] is None or key not in self.responses
+            self.responses.add(key)
+            if first:
+                self._usage_and_cost(base, obj, model, usage)
+        self.messages.append(base)
+        if not isinstance(blocks, list):
+            return
+        tools = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_use"]
+        for i, block in enumerate(tools):
+            part = self._part(base, f"_tool_{i}", "tool_use",
+                              tool_summary(block.get("name"), block.get("input")), block)
+            part["tool_name"] = as_str(block.get("name"))
+            part["tool_input"] = block.get("input")
+            if isinstance(block.get("id"), str):
+                self.tool_docs[block["id"]] = part["id"]
+            self.messages.append(part)
+
+    def _usage_and_cost(self, base: dict[str, Any], obj: Mapping[str, Any], model: str | None,
+                        usage: Mapping[str, Any] | None) -> None:
+        if usage is not None:
+            tokens = base["tokens"]
+            for key, src in _USAGE_KEYS:
+                value = usage.get(src)
+                ok = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+                tokens[key] = int(value) if ok else None
+            if set(usage) - {src for _, src in _USAGE_KEYS}:
+                base["metadata"]["usage"] = dict(usage)
+        given = _money(obj.get("costUSD", obj.get("costUsd")))
+        if given is not None:
+            base["cost_usd"] = given
+        elif usage is not None:
+            try:
+                cost = pricing.cost_from_usage(model, usage)
+            except (ValueError, TypeError, OverflowError, ArithmeticError):
+                cost = None  # token counts that are not numbers
+            else:
+                if cost is None and model and not model.startswith("<"):
+                    self.report.unknown_models[model] += 1
+            base["cost_usd"] = cost
+
+    def _user(self, base: dict[str, Any], message: Any, ln: Line) -> None:
+        if isinstance(message, Mapping):
+            if "content" not in message:
+                self.report.warning("user message has no 'content'; stored with empty text",
+                                    file=ln.file, line=ln.line, record=base["id"])
+            blocks = message.get("content")
+        else:
+            blocks = message
+        results = []
+        if isinstance(blocks, list):
+            results = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_result"]
+            blocks = [b for b in blocks if not (isinstance(b, Mapping) and b.get("type") == "tool_result")]
+        base["content"] = flatten(blocks)
+        self.messages.append(base)
+        for i, block in enumerate(results):
+            part = self._part(base, f"_result_{i}", "tool_result", flatten(block.get("content")), block)
+            part["parent_id"] = self.tool_docs.get(as_str(block.get("tool_use_id")) or "", base["id"])
+            self.messages.append(part)
+
+
+def _money(value: Any) -> Decimal | None:
+    """A given cost as a finite, non-negative Decimal, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        d = Decimal(str(value).strip()) if isinstance(value, str) else records.to_decimal(value)
+    except ArithmeticError:
+        return None
+    return d if d is not None and d.is_finite() and d >= 0 else None
+
+
+_NOT_TYPED = ("<command-", "<local-command-", "<system-reminder>", "<bash-",
+              "Caveat: The messages below were generated by the user while running local commands")
+
+
+def _typed_by_user(msg: Mapping[str, Any]) -> bool:
+    """False for the caveats, slash-command echoes and reminders Claude Code writes as user lines."""
+    return not msg["metadata"].get("isMeta") and not msg["content"].lstrip().startswith(_NOT_TYPED)
+
+
+def conversation(sid: str, lines: list[Line], summary: str | None,
+                 titles: Mapping[str, str], report: ReadReport) -> dict[str, Any]:
+    """One session's kept lines (timestamp order) as a canonical conversation."""
+    builder = SessionBuilder(sid, report)
+    for ln in lines:
+        builder.add(ln)
+    messages = builder.messages
+    cwd = next((ln.obj["cwd"] for ln in lines if isinstance(ln.obj.get("cwd"), str) and ln.obj["cwd"]), None)
+    name, path = project_of(cwd)
+    start, end = lines[0].ts, max(ln.ts for ln in lines)
+    prompts = [m for m in messages if m["type"] == "user" and _typed_by_user(m)]
+    title = (titles.get("custom-title") or titles.get("ai-title")
+             or records.derive_title(summary, prompts) or records.derive_title(summary, messages))
+    return {
+        "id": sid,
+        "external_id": None,
+        "title": title,
+        "summary": summary,
+        "project_id": None,
+        "project_name": name,
+        "project_path": path,
+        "created_at": start,
+        "updated_at": end,
+        "duration_seconds": duration_seconds(start, end),
+        "model": records.most_used_model(messages),
+        "cost_usd": sum((m["cost_usd"] for m in messages if m["cost_usd"] is not None), Decimal(0)),
+        "message_count": len(messages),
+        "tags": [],
+        "metadata": {"custom_fields": {}},
+        "messages": messages,
+        "branches": [],
+        "parent_conversation_id": None,
+    }
