@@ -19,6 +19,7 @@ JSONL_PEEK_LINES = 200
 LINE_LIMIT = 256 * 1024
 JSON_PEEK_BYTES = 32 * 1024 * 1024
 MAX_CANDIDATES = 40
+MAX_FOLDERS = 2000
 
 
 class _Budget(io.RawIOBase):
@@ -141,7 +142,9 @@ def _dir_kind(path: Path) -> str | None:
         if kind:
             return kind
     seen = 0
-    for root, dirs, files in os.walk(path):
+    for visited, (root, dirs, files) in enumerate(os.walk(path)):
+        if visited >= MAX_FOLDERS:
+            return None
         dirs.sort()
         names = sorted(f for f in files if f.lower().endswith((".jsonl", ".json")))
         names.sort(key=lambda f: f != "conversations.json")
