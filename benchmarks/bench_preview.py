@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = ap.parse_args(argv)
 
-    os.environ.setdefault("CLAUDELENS_HOME", tempfile.mkdtemp(prefix="bench-preview-"))
+    own_home = "CLAUDELENS_HOME" not in os.environ and "CLAUDELENS_MONGODB_URI" not in os.environ
+    if own_home:
+        os.environ["CLAUDELENS_HOME"] = tempfile.mkdtemp(prefix="bench-preview-")
     from claudelens_nb.demo import seed_demo
     from claudelens_nb.export import preview
     from claudelens_nb.query import Filter, filter_options
@@ -72,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:40s} {med * 1000:7.0f}ms {mx * 1000:7.0f}ms  {shown}")
     if not args.keep:
         db.client.drop_database(db.name)
+        if own_home:
+            from claudelens_nb.store.server import stop_server
+
+            stop_server()
     print(f"slowest median: {worst * 1000:.0f} ms ({'OK' if worst < 1 else 'OVER'} the 1 s target)")
     return 0 if worst < 1 else 1
 

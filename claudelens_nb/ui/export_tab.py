@@ -197,9 +197,12 @@ class ExportTab(w.VBox):
         opts = filter_options(db=self.db)
         self._syncing = True
         try:
-            self.projects.options = [p["name"] or p["path"] for p in opts["projects"]]
-            self.models.options = opts["models"]
-            self.tags.options = opts["tags"]
+            for picker, values in ((self.projects, [p["name"] or p["path"] for p in opts["projects"]]),
+                                   (self.models, opts["models"]), (self.tags, opts["tags"])):
+                chosen = [v for v in picker.value if v in values]  # keep what is still offered
+                if list(picker.options) != list(values):
+                    picker.options = values
+                    picker.value = tuple(chosen)
         finally:
             self._syncing = False
 
