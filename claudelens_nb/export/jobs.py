@@ -20,6 +20,7 @@ from ..errors import ExportError
 from ..progress import Progress
 from ..query import _get_db
 from ..store import collections as names
+from ..store.server import pid_alive
 from . import files
 
 STATUSES = ("queued", "running", "completed", "failed", "cancelled", "expired")
@@ -204,7 +205,7 @@ def _fail_orphans(coll: Any) -> int:
     n = 0
     for doc in coll.find({"status": {"$in": ["queued", "running"]}, "host": host}):
         pid = doc.get("pid")
-        alive = pid == me and doc["_id"] in active or pid != me and _pid_alive(pid)
+        alive = pid == me and doc["_id"] in active or pid != me and pid_alive(pid)
         if not alive:
             coll.update_one({"_id": doc["_id"], "status": doc["status"]}, {"$set": {
                 "status": "failed", "completed_at": now(),
@@ -224,15 +225,6 @@ def _remove_work_dirs(job_id: str) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

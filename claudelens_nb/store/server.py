@@ -51,7 +51,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: object) -> bool:
+    """True when a process with this pid exists and is not a zombie."""
+    if not isinstance(pid, int):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -114,7 +117,7 @@ def status(home: Path | None = None) -> ServerInfo | None:
     home = home or settings().home
     state_file, _, _, _ = _paths(home)
     info = _read_state(state_file)
-    if info and _pid_alive(info.pid) and ping(info.uri):
+    if info and pid_alive(info.pid) and ping(info.uri):
         return info
     return None
 
@@ -125,9 +128,9 @@ def ensure_server(home: Path | None = None) -> ServerInfo:
     state_file, lock_file, storage, log_file = _paths(home)
     with _locked(lock_file):
         info = _read_state(state_file)
-        if info and _pid_alive(info.pid) and ping(info.uri):
+        if info and pid_alive(info.pid) and ping(info.uri):
             return info
-        if info and _pid_alive(info.pid):
+        if info and pid_alive(info.pid):
             # Alive but not answering: a wedged server still holds the WiredTiger files.
             _terminate(info.pid)
         state_file.unlink(missing_ok=True)
@@ -176,7 +179,7 @@ def _terminate(pid: int, timeout: float = 15.0) -> None:
         # Reap it if it is our child; otherwise poll for it to disappear.
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, os.WNOHANG)
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
@@ -190,7 +193,7 @@ def stop_server(home: Path | None = None) -> bool:
     with _locked(lock_file):
         info = _read_state(state_file)
         state_file.unlink(missing_ok=True)
-        if info and _pid_alive(info.pid):
+        if info and pid_alive(info.pid):
             _terminate(info.pid)
             return True
         return False
