@@ -30,6 +30,7 @@ from .arrow_types import (
 )
 from .errors import InvalidFilter
 from .store import collections as names
+from .store import facts
 
 FILTER_MESSAGE_TYPES = ("user", "assistant", "system", "tool_use", "tool_result", "summary")
 
@@ -192,13 +193,6 @@ def _project_ids(db: Database, projects: Iterable[str]) -> list[ObjectId]:
     return [d["_id"] for d in db[names.PROJECTS].find({"$or": clauses}, {"_id": 1})]
 
 
-def _sessions_with_models(db: Database, models: Iterable[str]) -> set[str]:
-    ids: set[str] = set()
-    for coll in names.message_collections(db):
-        ids.update(coll.distinct("sessionId", {"model": {"$in": list(models)}}))
-    return ids
-
-
 def session_query(db: Database, flt: Filter) -> dict[str, Any]:
     """The sessions-collection query for a filter."""
     q: dict[str, Any] = {}
@@ -222,7 +216,7 @@ def session_query(db: Database, flt: Filter) -> dict[str, Any]:
         q["totalCost"] = cost
     ids: set[str] | None = set(flt.conversation_ids) if flt.conversation_ids else None
     if flt.models:
-        with_models = _sessions_with_models(db, flt.models)
+        with_models = facts.sessions_with_models(db, flt.models)
         ids = with_models if ids is None else ids & with_models
     if ids is not None:
         q["sessionId"] = {"$in": sorted(ids)}
@@ -480,15 +474,12 @@ def filter_options(*, db: Database | None = None) -> dict[str, Any]:
         {"id": str(d["_id"]), "name": d.get("name"), "path": d.get("path")}
         for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1}).sort("name", 1)
     ]
-    models: set[str] = set()
-    for coll in names.message_collections(db):
-        models.update(m for m in coll.distinct("model") if isinstance(m, str))
     tags = sorted(t for t in db[names.SESSIONS].distinct("tags") if isinstance(t, str))
     first = db[names.SESSIONS].find_one({}, {"startedAt": 1}, sort=[("startedAt", 1)])
     last = db[names.SESSIONS].find_one({}, {"startedAt": 1}, sort=[("startedAt", -1)])
     return {
         "projects": projects,
-        "models": sorted(models),
+        "models": facts.models(db),
         "tags": tags,
         "message_types": list(FILTER_MESSAGE_TYPES),
         "first_date": first.get("startedAt") if first else None,

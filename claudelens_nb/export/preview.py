@@ -14,6 +14,7 @@ from pymongo.database import Database
 from .. import records
 from ..query import Filter, _get_db, coerce_filter, iter_conversations, session_query
 from ..store import collections as names
+from ..store import facts
 from .options import FORMATS
 
 TOOL_TYPES = ("tool_use", "tool_result")
@@ -56,15 +57,8 @@ def allowed_types(flt: Filter, include_tool_calls: bool = True) -> list[str] | N
 
 
 def _count_messages(db: Database, ids: set[str] | None, types: list[str]) -> int:
-    """Messages of the given types, per conversation grouped on the server, then summed here."""
-    n = 0
-    pipeline = [{"$match": {"type": {"$in": types}}},
-                {"$group": {"_id": "$sessionId", "n": {"$sum": 1}}}]
-    for coll in names.message_collections(db):
-        for row in coll.aggregate(pipeline):
-            if ids is None or row["_id"] in ids:
-                n += int(row["n"])
-    return n
+    """Messages of the given types in the conversations, from the per-collection facts."""
+    return facts.message_counts(db, ids, types)
 
 
 def totals(db: Database, flt: Filter, *, include_tool_calls: bool = True,

@@ -17,6 +17,7 @@ PROJECTS = "projects"
 SESSIONS = "sessions"
 EXPORT_JOBS = "export_jobs"
 IMPORT_JOBS = "import_jobs"
+FACTS = "claudelens_nb_facts"
 LEGACY_MESSAGES = "messages"
 _MONTHLY = re.compile(r"^messages_(\d{4})_(\d{2})$")
 

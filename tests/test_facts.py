@@ -1,0 +1,49 @@
+"""The facts cache answers like the live queries, and follows writes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from claudelens_nb import Filter, load_sessions
+from claudelens_nb.export import preview
+from claudelens_nb.query import filter_options
+from claudelens_nb.store import collections as names
+from claudelens_nb.store import facts
+
+
+def _messages(db):
+    return [d for c in names.message_collections(db) for d in c.find({}, {"_id": 0})]
+
+
+def test_facts_match_live_queries(seeded_db) -> None:
+    msgs = _messages(seeded_db)
+    assert facts.models(seeded_db) == sorted({m["model"] for m in msgs if m.get("model")})
+    assert facts.type_counts(seeded_db) == Counter(m["type"] for m in msgs)
+    model = "claude-opus-4-5-20251101"
+    assert facts.sessions_with_models(seeded_db, [model]) == {m["sessionId"] for m in msgs if m.get("model") == model}
+    some = {msgs[0]["sessionId"], msgs[-1]["sessionId"]}
+    live = sum(1 for m in msgs if m["sessionId"] in some and m["type"] in ("user", "tool_use"))
+    assert facts.message_counts(seeded_db, some, ["user", "tool_use"]) == live
+    stored = {d["_id"] for d in seeded_db[names.FACTS].find()}
+    assert stored == set(names.message_collection_names(seeded_db))
+    # Previews with message types use them and agree with the data.
+    p = preview(Filter(message_types=["assistant"]), db=seeded_db)
+    assert p.messages == sum(1 for m in msgs if m["type"] == "assistant")
+
+
+def test_facts_follow_new_messages(seeded_db) -> None:
+    before = filter_options(db=seeded_db)["models"]
+    sid = seeded_db[names.SESSIONS].find_one()["sessionId"]
+    coll = names.collection_for(seeded_db, datetime(2026, 6, 1, tzinfo=UTC))
+    coll.insert_one({"uuid": "new-1", "sessionId": sid, "type": "assistant", "model": "claude-3-haiku-20240307",
+                     "timestamp": datetime(2026, 6, 1, tzinfo=UTC)})
+    assert "claude-3-haiku-20240307" in filter_options(db=seeded_db)["models"]
+    assert set(before) < set(filter_options(db=seeded_db)["models"])
+    got = load_sessions(Filter(models=["claude-3-haiku-20240307"]), db=seeded_db)
+    assert list(got["conversation_id"]) == [sid]
+    # Same count, different content: our writers invalidate explicitly.
+    coll.update_one({"uuid": "new-1"}, {"$set": {"model": "claude-3-opus-20240229"}})
+    facts.invalidate(seeded_db, [coll.name])
+    assert "claude-3-opus-20240229" in facts.models(seeded_db)
+    assert "claude-3-haiku-20240307" not in facts.models(seeded_db)
