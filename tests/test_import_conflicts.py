@@ -203,3 +203,20 @@ def test_job_document_and_history(scenario):
     assert job["completed_at"] >= job["created_at"]
     assert job["progress"]["stage"] in ("Importing", "Processing messages", "Finalizing")
     assert import_history(page=1, page_size=1, db=db)[0]["job_id"] == first.job_id
+
+
+def test_message_id_owned_by_another_conversation_fails_that_conversation_only(scenario, tmp_path):
+    s, db = scenario, scenario["db"]
+    thief = deep(s["d"])
+    thief["id"] = "thief"
+    for m in thief["messages"]:
+        m["id"] = "thief-" + m["id"]
+    thief["messages"][5]["id"] = s["stored"][s["a"]["id"]][0]["uuid"]  # A's first message id
+    ok = deep(s["d"])
+    path = write_json(tmp_path / "thief.json", [thief, ok])
+    result = import_file(path, db=db)
+    assert (result.failed, result.inserted) == (1, 1)
+    assert "already belongs to conversation" in result.errors[0]
+    assert session(db, "thief") is None and message_docs(db, "thief") == []
+    assert message_docs(db, s["a"]["id"]) == s["stored"][s["a"]["id"]]
+    assert db.import_jobs.find_one({})["counts"]["failed"] == 1
