@@ -2,10 +2,11 @@
 our own `claudelens_nb_facts` collection so pickers, model filters and previews answer in
 milliseconds instead of scanning every message.
 
-A collection's facts are recomputed (one `$group` over that collection) when its document
-count differs from the count they were computed at, or when a writer of ours calls
-`invalidate`. Monthly collections of past months rarely change, so most calls read only
-the small facts documents.
+The facts are recomputed (one `$group` per message collection) when the fingerprint of the
+small sessions collection changes (how many sessions, the sum of their messageCount, the
+latest updatedAt: ClaudeLens's ingest and our writers update them with every message) or
+the set of message collections changes, and when a writer of ours calls `invalidate`.
+Counting a message collection itself is too slow on some servers to serve as the check.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pymongo.errors import DocumentTooLarge, PyMongoError
 
 from . import collections as names
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
+_HEAD = "__head__"
 
 
 def _compute(db: Database, name: str) -> dict[str, Any]:
@@ -42,31 +44,46 @@ def _compute(db: Database, name: str) -> dict[str, Any]:
     return {"pairs": [[sid, e["types"], e["models"]] for sid, e in sessions.items()]}
 
 
+def _fingerprint(db: Database, collection_names: list[str]) -> dict[str, Any]:
+    rows = list(db[names.SESSIONS].aggregate([{"$group": {
+        "_id": None, "n": {"$sum": 1}, "messages": {"$sum": "$messageCount"},
+        "updated": {"$max": "$updatedAt"}, "ended": {"$max": "$endedAt"},
+    }}]))
+    row = rows[0] if rows else {}
+    return {
+        "collections": collection_names,
+        "sessions": row.get("n", 0),
+        "messages": row.get("messages", 0),
+        "updated": row.get("updated"),
+        "ended": row.get("ended"),
+    }
+
+
 def _load(db: Database) -> dict[str, list]:
-    """Facts for every message collection, refreshed where stale: {name: pairs}."""
+    """Facts for every message collection, recomputed when stale: {name: pairs}."""
     store = db[names.FACTS]
-    have = {d["_id"]: d for d in store.find({"version": FACTS_VERSION})}
-    out: dict[str, list] = {}
-    for name in names.message_collection_names(db):
-        count = db[name].estimated_document_count()
-        doc = have.get(name)
-        if doc is None or doc.get("count") != count:
-            facts = _compute(db, name)
-            doc = {"_id": name, "version": FACTS_VERSION, "count": count, **facts}
-            # Too many sessions in one month to cache, or no write permission: answer from
-            # this computation.
-            with contextlib.suppress(DocumentTooLarge, PyMongoError):
-                store.replace_one({"_id": name}, doc, upsert=True)
-        out[name] = doc["pairs"]
+    collection_names = names.message_collection_names(db)
+    fingerprint = _fingerprint(db, collection_names)
+    head = store.find_one({"_id": _HEAD})
+    if head and head.get("version") == FACTS_VERSION and head.get("fingerprint") == fingerprint:
+        have = {d["_id"]: d["pairs"] for d in store.find({"_id": {"$in": collection_names}})}
+        if set(have) == set(collection_names):
+            return have
+    out = {name: _compute(db, name)["pairs"] for name in collection_names}
+    # Too many sessions in one month to cache, or no write permission: answer from this
+    # computation and try again next time.
+    with contextlib.suppress(DocumentTooLarge, PyMongoError):
+        store.delete_many({})
+        for name, pairs in out.items():
+            store.insert_one({"_id": name, "pairs": pairs})
+        store.insert_one({"_id": _HEAD, "version": FACTS_VERSION, "fingerprint": fingerprint})
     return out
 
 
 def invalidate(db: Database, collection_names: Iterable[str] | None = None) -> None:
-    """Forget facts (all, or of the named collections) after our own writes."""
-    query: dict[str, Any] = {}
-    if collection_names is not None:
-        query = {"_id": {"$in": list(collection_names)}}
-    db[names.FACTS].delete_many(query)
+    """Forget the facts after our own writes (they are recomputed on next use)."""
+    del collection_names  # facts are kept and refreshed as one set
+    db[names.FACTS].delete_one({"_id": _HEAD})
 
 
 def models(db: Database) -> list[str]:
