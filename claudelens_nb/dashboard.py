@@ -13,15 +13,18 @@ are signed by the kernel with a per-server secret and the file is always looked 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from .config import ENV_DB, ENV_URI, settings
@@ -178,10 +181,20 @@ def prepare(uri: str | None = None, *, demo: bool = True) -> tuple[str, str, str
     real_uri = resolve_uri(uri)
     db = connect(real_uri)
     seeded = ensure_demo(db) if demo else None
+    # Warm the facts cache (model lists, type counts) so the first page's pickers and
+    # preview are quick on a large database; a thread, so the server starts at once.
+    threading.Thread(target=_warm_facts, args=(db,), daemon=True, name="warm-facts").start()
     os.environ[ENV_URI] = real_uri
     os.environ[ENV_DB] = db.name
     os.environ.setdefault(ENV_SECRET, secrets.token_hex(32))
     return real_uri, db.name, str(seeded) if seeded else None
+
+
+def _warm_facts(db: Any) -> None:
+    from .query import filter_options
+
+    with contextlib.suppress(Exception):
+        filter_options(db=db)
 
 
 def serve(
