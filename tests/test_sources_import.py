@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -162,7 +163,11 @@ def test_cli_import_claude_code_default_folder(db, tmp_path, monkeypatch, capsys
     s1 = db[names.SESSIONS].find_one({"sessionId": "s1"})
     assert s1["title"] == "Fix the flaky parser bug" and s1["summary"] == "Fixed the flaky parser bug"
     assert s1["totalCost"].to_decimal() == Decimal("0.53415")
+    # Transcripts are merged by default on the command line: nothing new, nothing written.
     assert main(["import", str(tmp_path / "cfg" / "projects"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "3 merged" in out and "0 messages written" in out
+    assert main(["import", str(tmp_path / "cfg" / "projects"), "--strategy", "skip", "--quiet"]) == 0
     assert "3 skipped" in capsys.readouterr().out
 
 
@@ -195,3 +200,27 @@ def test_validate_reports_malformed_lines_and_stats(db, fixtures_dir):
     again = claudelens_nb.validate_file(fixtures_dir / "claude-code-log", db=db)
     assert sorted(c.id for c in again.conflicts) == sorted(
         ["test_session", "edge_cases", "session_b", "todowrite_session", SIDECHAIN_SESSION])
+
+
+def test_cli_reimport_of_grown_transcripts_adds_only_new_messages(db, tmp_path) -> None:
+    """`claudelens-nb import FOLDER` twice, the session grown in between: merge by default."""
+    from claudelens_nb.cli import main
+    from claudelens_nb.sources.sample import write_projects
+
+    root = tmp_path / "projects"
+    write_projects(root, sessions=3, lines=60, seed=11)
+    assert main(["import", str(root), "--quiet"]) == 0
+    before = sum(c.count_documents({}) for c in names.message_collections(db))
+    transcript = sorted(root.glob("*/*.jsonl"))[0]
+    last = next(json.loads(x) for x in reversed(transcript.read_text().splitlines()) if '"uuid"' in x)
+    grown = {k: last[k] for k in ("sessionId", "cwd", "version", "gitBranch")} | {
+        "type": "user", "uuid": "grown-1", "parentUuid": last["uuid"], "isSidechain": False,
+        "userType": "external", "timestamp": "2026-12-01T09:00:00.000Z",
+        "message": {"role": "user", "content": "and one more thing"}}
+    with transcript.open("a") as fh:
+        fh.write(json.dumps(grown) + "\n")
+    assert main(["import", str(root), "--quiet"]) == 0
+    after = sum(c.count_documents({}) for c in names.message_collections(db))
+    assert after == before + 1
+    assert db[names.SESSIONS].find_one({"sessionId": last["sessionId"]})["endedAt"].year == 2026
+    assert names.collection_for(db, datetime(2026, 12, 1, tzinfo=UTC)).find_one({"uuid": "grown-1"})

@@ -32,8 +32,9 @@ def _password(args: argparse.Namespace) -> str | None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import conversations (our exports, Claude Code, claude.ai, ChatGPT)")
     p.add_argument("path", nargs="?", help="a .json, .jsonl, .csv or .zip file, or a folder of .jsonl")
-    p.add_argument("--strategy", choices=["skip", "replace", "merge"], default="skip",
-                   help="what to do with conversations that exist already (default skip)")
+    p.add_argument("--strategy", choices=["skip", "replace", "merge"], default=None,
+                   help="what to do with conversations that exist already (default: merge for "
+                        "Claude Code transcripts, which only grow; skip for everything else)")
     p.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
     p.add_argument("--map", action="append", metavar="SOURCE=TARGET",
                    help="map a source field to a target field (or 'skip'); repeatable")

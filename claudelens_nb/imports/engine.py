@@ -18,6 +18,7 @@ from ..errors import Cancelled, ClaudeLensError, ValidationFailed
 from ..progress import CancelToken, Progress, ProgressCallback, Tee, Throttled, check, emit
 from ..reading import ReadReport
 from ..security import DEFAULT_LIMITS, Limits
+from ..store import facts
 from . import jobs
 from .canonical import Context, normalize_conversation
 from .mapping import check_mapping
@@ -37,8 +38,17 @@ def _db(db: Database | None) -> Database:
     return connect()
 
 
-def _check_strategies(strategy: str, per_conversation: Mapping[str, str] | None) -> dict[str, str]:
-    if strategy not in STRATEGIES:
+# Transcripts only ever grow: re-importing one should add the new messages, not skip it.
+SOURCE_DEFAULT_STRATEGY = {"claude_code": "merge"}
+
+
+def default_strategy(kind: str) -> str:
+    """The strategy used when the caller leaves it to the source (strategy=None)."""
+    return SOURCE_DEFAULT_STRATEGY.get(kind, "skip")
+
+
+def _check_strategies(strategy: str | None, per_conversation: Mapping[str, str] | None) -> dict[str, str]:
+    if strategy is not None and strategy not in STRATEGIES:
         raise ValidationFailed(f"strategy {strategy!r}: choose skip, replace or merge")
     out = {}
     for cid, s in (per_conversation or {}).items():
@@ -79,7 +89,7 @@ def _summary(report: ValidationReport, limit: int = 10) -> str:
 
 def import_file(
     path: str | Path,
-    strategy: str = "skip",
+    strategy: str | None = "skip",
     per_conversation: Mapping[str, str] | None = None,
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
@@ -91,13 +101,18 @@ def import_file(
     source_name: str | None = None,
     limits: Limits | None = None,
 ) -> ImportResult:
-    """Validate, then write an input's conversations; see FORMATS.md (Import)."""
+    """Validate, then write an input's conversations; see FORMATS.md (Import).
+
+    `strategy=None` takes the source's default: merge for Claude Code transcripts (so a
+    re-import after sessions grew adds just the new messages), skip for everything else.
+    """
     per = _check_strategies(strategy, per_conversation)
     user = check_mapping(mapping)
     limits = limits or DEFAULT_LIMITS
     db = _db(db)
     base = datetime.now(UTC)
     with open_source(path, password=password, limits=limits, name=source_name) as src:
+        strategy = strategy or default_strategy(src.kind)
         ctx = Context(src.name, user, base)
         scanned = scan(src, ctx, limits, user_mapping=user, progress=progress, cancel=cancel)
         report = scanned.report
@@ -161,9 +176,11 @@ def import_file(
             writer.counts.errors.append(
                 str(exc) if isinstance(exc, ClaudeLensError) else f"{type(exc).__name__}: {exc}")
             jobs.finish(db, job_id, "failed", writer.counts.as_dict(), writer.counts.errors)
+            facts.invalidate(db)
             raise
         pipe.close()
         emit(tell, "Finalizing", 0, 1)
+        facts.invalidate(db)
         refresh_project_stats(db, writer.touched_projects)
         jobs.finish(db, job_id, status, writer.counts.as_dict(), writer.counts.errors)
         emit(progress, "Finalizing", 1, 1)

@@ -10,6 +10,7 @@ from pymongo.database import Database
 
 from ..errors import ImportFileError
 from ..store import collections as names
+from ..store import facts
 from ..store.schema import ensure_message_indexes
 from .jobs import get_job, process_alive
 from .writer import IMPORT_UNDO, refresh_project_stats
@@ -85,4 +86,5 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
     db[names.IMPORT_JOBS].update_one(
         {"_id": jid}, {"$set": {"status": "undone", "undone_at": datetime.now(UTC), "undo_counts": counts}})
     db[IMPORT_UNDO].delete_many({"job_id": jid})
+    facts.invalidate(db)
     return counts
