@@ -18,6 +18,7 @@ from .. import __version__, records
 from ..errors import Cancelled, ClaudeLensError, ExportError
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
 from ..query import Filter, _get_db, coerce_filter
+from ..security import sha256_file
 from . import archive, files, jobs
 from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
@@ -295,7 +296,7 @@ class _Run:
         shutil.rmtree(self.work, ignore_errors=True)
         self.work = None
         size = self.final.stat().st_size
-        digest = files.sha256_file(self.final)
+        digest = sha256_file(self.final)
         result = ExportResult(
             job_id=self.job_id, path=self.final, format=fmt, size=size, sha256=digest,
             conversations=n_convs, messages=n_msgs, total_cost=float(t.total_cost),

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from datetime import datetime
 from pathlib import Path
 
 from ..config import settings
 from ..errors import ExportError
-
-_BLOCK = 1 << 20
 
 
 def export_dir() -> Path:
@@ -48,12 +45,6 @@ def remove_quietly(*paths: Path | None) -> None:
                 p.unlink()
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_BLOCK):
-            h.update(block)
-    return h.hexdigest()
 
 
 def inside(path: Path, folder: Path) -> bool:
