@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from . import threads
 from .content import (
     as_map,
     as_str,
-    duration_seconds,
+    chat_conversation,
     empty_tokens,
     keep_thread_order,
     parse_time,
@@ -182,28 +181,11 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
         return None
     created = start or messages[0]["timestamp"]
     updated = parse_time(obj.get("update_time")) or max(m["timestamp"] for m in messages)
-    meta = {"custom_fields": {}}
-    meta.update((k, v) for k, v in obj.items() if k not in _CONSUMED)
-    return {
-        "id": cid,
-        "external_id": cid,
-        "title": as_str(obj.get("title")) or records.derive_title(None, messages),
-        "summary": None,
-        "project_id": None,
-        "project_name": PROJECT[0],
-        "project_path": PROJECT[1],
-        "created_at": created,
-        "updated_at": updated,
-        "duration_seconds": duration_seconds(created, updated),
-        "model": records.most_used_model(messages),
-        "cost_usd": Decimal(0),
-        "message_count": len(messages),
-        "tags": [],
-        "metadata": meta,
-        "messages": sorted(messages, key=lambda m: m["timestamp"]),
-        "branches": branches,
-        "parent_conversation_id": None,
-    }
+    return chat_conversation(
+        cid, obj, _CONSUMED, messages, title=as_str(obj.get("title")), summary=None,
+        project=PROJECT, created=created, updated=updated,
+        model=records.most_used_model(messages), branches=branches,
+    )
 
 
 def _created(node: Mapping[str, Any]) -> float:

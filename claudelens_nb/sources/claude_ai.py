@@ -13,17 +13,15 @@ time are spaced 1 ms apart in thread order (the export's times stay in `messageD
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .. import records
 from ..reading import ReadReport
 from . import threads
 from .content import (
     as_map,
     as_str,
-    duration_seconds,
+    chat_conversation,
     empty_tokens,
     flatten,
     keep_thread_order,
@@ -141,29 +139,12 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
         path = f"claude.ai://project/{as_str(project.get('uuid')) or name}"
     created = start or messages[0]["timestamp"]
     updated = parse_time(obj.get("updated_at")) or max(m["timestamp"] for m in messages)
-    meta = {"custom_fields": {}}
-    meta.update((k, v) for k, v in obj.items() if k not in _CONSUMED)
     summary = obj.get("summary") if isinstance(obj.get("summary"), str) and obj["summary"] else None
-    return {
-        "id": cid,
-        "external_id": cid,
-        "title": as_str(obj.get("name")) or records.derive_title(summary, messages),
-        "summary": summary,
-        "project_id": None,
-        "project_name": name,
-        "project_path": path,
-        "created_at": created,
-        "updated_at": updated,
-        "duration_seconds": duration_seconds(created, updated),
-        "model": obj.get("model") if isinstance(obj.get("model"), str) else None,
-        "cost_usd": Decimal(0),
-        "message_count": len(messages),
-        "tags": [],
-        "metadata": meta,
-        "messages": sorted(messages, key=lambda m: m["timestamp"]),
-        "branches": branches,
-        "parent_conversation_id": None,
-    }
+    return chat_conversation(
+        cid, obj, _CONSUMED, messages, title=as_str(obj.get("name")), summary=summary,
+        project=(name, path), created=created, updated=updated,
+        model=obj.get("model") if isinstance(obj.get("model"), str) else None, branches=branches,
+    )
 
 
 def _stamp(msg: Mapping[str, Any]) -> float:

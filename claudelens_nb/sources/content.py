@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .. import records
@@ -119,3 +120,45 @@ def duration_seconds(start: datetime | None, end: datetime | None) -> int | floa
         return None
     d = round((end - start).total_seconds(), 3)
     return int(d) if d == int(d) else d
+
+
+def chat_conversation(
+    cid: str,
+    obj: Mapping[str, Any],
+    consumed: set[str] | frozenset[str],
+    messages: list[dict[str, Any]],
+    *,
+    title: str | None,
+    summary: str | None,
+    project: tuple[str, str],
+    created: datetime,
+    updated: datetime,
+    model: str | None,
+    branches: list[Any],
+) -> dict[str, Any]:
+    """A chat export's conversation (claude.ai, ChatGPT) as a canonical record.
+
+    Chat exports carry no token usage, so the cost is zero rather than unknown.
+    """
+    meta: dict[str, Any] = {"custom_fields": {}}
+    meta.update((k, v) for k, v in obj.items() if k not in consumed)
+    return {
+        "id": cid,
+        "external_id": cid,
+        "title": title or records.derive_title(summary, messages),
+        "summary": summary,
+        "project_id": None,
+        "project_name": project[0],
+        "project_path": project[1],
+        "created_at": created,
+        "updated_at": updated,
+        "duration_seconds": duration_seconds(created, updated),
+        "model": model,
+        "cost_usd": Decimal(0),
+        "message_count": len(messages),
+        "tags": [],
+        "metadata": meta,
+        "messages": sorted(messages, key=lambda m: m["timestamp"]),
+        "branches": branches,
+        "parent_conversation_id": None,
+    }
