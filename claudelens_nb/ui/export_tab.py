@@ -9,7 +9,6 @@ from typing import Any
 import ipywidgets as w
 from pymongo.database import Database
 
-from ..errors import Cancelled
 from ..progress import CancelToken
 from ..query import FILTER_MESSAGE_TYPES, Filter
 from .jobs import Debouncer, describe_error, guarded, run_in_thread
@@ -439,12 +438,7 @@ class ExportTab(w.VBox):
                        f"{money(result.total_cost)}) to {result.format.upper()}{extra}: {result.path.name}")
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            self.progress.finish("<b>Cancelled</b>", style="warning")
-            self.banner.warning("Export cancelled; the partial file was removed.")
-        else:
-            self.progress.finish("<b>Failed</b>", style="danger")
-            self.banner.error(f"Export failed: {describe_error(exc)}")
+        self.progress.failed(exc, self.banner, what="Export", cancelled="Export cancelled; the partial file was removed.")
 
     def _idle(self) -> None:
         self._cancel = None

@@ -15,7 +15,6 @@ import ipywidgets as w
 from pymongo.database import Database
 
 from ..config import settings
-from ..errors import Cancelled
 from ..progress import CancelToken, Progress
 from .jobs import Debouncer, describe_error, guarded, run_in_thread
 from .parts import Banner, ProgressView, button, card, esc, html, human_size, money, show, when
@@ -409,12 +408,7 @@ class ImportTab(w.VBox):
         self.undo_btn.disabled = False
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            self.progress.finish("<b>Cancelled</b>", style="warning")
-            self.banner.warning("Import cancelled.")
-        else:
-            self.progress.finish("<b>Failed</b>", style="danger")
-            self.banner.error(f"Import failed: {describe_error(exc)}")
+        self.progress.failed(exc, self.banner, what="Import", cancelled="Import cancelled.")
 
     def _idle(self) -> None:
         self._cancel = None

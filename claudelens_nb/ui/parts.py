@@ -12,7 +12,9 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..errors import Cancelled
 from ..progress import Progress
+from .jobs import describe_error
 
 DATA_URI_LIMIT = 25 * 1024 * 1024
 
@@ -207,6 +209,15 @@ class ProgressView(w.VBox):
             self.bar.value = 1 if style == "success" else self.bar.value
             self.bar.bar_style = style
             self.text.value = text
+
+    def failed(self, exc: BaseException, banner: Banner, *, what: str, cancelled: str) -> None:
+        """End the bar for a run that was cancelled or failed, and say so in `banner`."""
+        if isinstance(exc, Cancelled):
+            self.finish("<b>Cancelled</b>", style="warning")
+            banner.warning(cancelled)
+        else:
+            self.finish("<b>Failed</b>", style="danger")
+            banner.error(f"{what} failed: {describe_error(exc)}")
 
 
 def download_anchor(job_id: str, path: Path, *, cls: str, label: str) -> str:
