@@ -32,7 +32,9 @@ def test_facts_match_live_queries(seeded_db) -> None:
     assert p.messages == sum(1 for m in msgs if m["type"] == "assistant")
 
 
-def test_facts_follow_new_messages(seeded_db) -> None:
+def test_facts_follow_new_messages(seeded_db, monkeypatch) -> None:
+    # No in-process reuse: every call checks the sessions fingerprint.
+    monkeypatch.setattr(facts, "_RECENT_SECONDS", 0.0)
     before = filter_options(db=seeded_db)["models"]
     sid = seeded_db[names.SESSIONS].find_one()["sessionId"]
     coll = names.collection_for(seeded_db, datetime(2026, 6, 1, tzinfo=UTC))

@@ -12,6 +12,7 @@ Counting a message collection itself is too slow on some servers to serve as the
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -59,8 +60,24 @@ def _fingerprint(db: Database, collection_names: list[str]) -> dict[str, Any]:
     }
 
 
+# One preview asks for facts several times in a row; a short in-process memory spares
+# the repeated fingerprint round trips.
+_RECENT: dict[tuple[str, str], tuple[float, dict[str, list]]] = {}
+_RECENT_SECONDS = 2.0
+
+
 def _load(db: Database) -> dict[str, list]:
     """Facts for every message collection, recomputed when stale: {name: pairs}."""
+    key = (repr(db.client.address), db.name)
+    hit = _RECENT.get(key)
+    if hit and time.monotonic() - hit[0] < _RECENT_SECONDS:
+        return hit[1]
+    out = _load_checked(db)
+    _RECENT[key] = (time.monotonic(), out)
+    return out
+
+
+def _load_checked(db: Database) -> dict[str, list]:
     store = db[names.FACTS]
     collection_names = names.message_collection_names(db)
     fingerprint = _fingerprint(db, collection_names)
@@ -83,6 +100,7 @@ def _load(db: Database) -> dict[str, list]:
 def invalidate(db: Database, collection_names: Iterable[str] | None = None) -> None:
     """Forget the facts after our own writes (they are recomputed on next use)."""
     del collection_names  # facts are kept and refreshed as one set
+    _RECENT.pop((repr(db.client.address), db.name), None)
     db[names.FACTS].delete_one({"_id": _HEAD})
 
 
