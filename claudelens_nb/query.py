@@ -420,11 +420,53 @@ def iter_chunks(
 
 # ---------------------------------------------------------------- records
 
-def _raw_docs(db: Database, coll_name: str, query: dict[str, Any]) -> list[dict[str, Any]]:
-    opts = bson.CodecOptions(tz_aware=True, tzinfo=UTC)
-    out: list[dict[str, Any]] = []
-    for batch in db[coll_name].find_raw_batches(query):
-        out.extend(bson.decode_all(batch, opts))
+_CODEC = bson.CodecOptions(tz_aware=True, tzinfo=UTC)
+
+
+@dataclass
+class RawChunk:
+    """One chunk's documents as the server sent them (BSON bytes), not yet decoded."""
+
+    ids: list[str]
+    sessions: list[bytes]
+    projects: dict[Any, dict[str, Any]]
+    messages: list[bytes]
+
+
+def fetch_raw_chunk(db: Database, flt: Filter, ids: Sequence[str],
+                    coll_names: Sequence[str] | None = None) -> RawChunk:
+    """Fetch a chunk's sessions, projects and messages, leaving the decoding to the caller.
+
+    Kept apart from `build_chunk` so a fetching thread spends its time waiting on the
+    server (the GIL released) while another thread decodes and writes the previous chunk.
+    """
+    ids = list(ids)
+    sessions = list(db[names.SESSIONS].find_raw_batches({"sessionId": {"$in": ids}}))
+    pids = {d.get("projectId") for b in sessions for d in bson.decode_all(b, _CODEC)}
+    projects = _projects_by_id(db, pids)
+    mq = message_query(flt, ids)
+    messages = [
+        batch
+        for name in (coll_names if coll_names is not None else names.message_collection_names(db))
+        for batch in db[name].find_raw_batches(mq)
+    ]
+    return RawChunk(ids, sessions, projects, messages)
+
+
+def build_chunk(raw: RawChunk) -> list[dict[str, Any]]:
+    """A fetched chunk as canonical conversation records, in the chunk's order."""
+    sessions = {d["sessionId"]: d for b in raw.sessions for d in bson.decode_all(b, _CODEC)}
+    by_session: dict[str, list[dict[str, Any]]] = {sid: [] for sid in raw.ids}
+    for batch in raw.messages:
+        for doc in bson.decode_all(batch, _CODEC):
+            by_session.setdefault(doc["sessionId"], []).append(doc)
+    out = []
+    for sid in raw.ids:
+        session = sessions.get(sid)
+        if session is None:
+            continue
+        msgs = sorted(by_session[sid], key=lambda d: (d["timestamp"], d.get("uuid", "")))
+        out.append(records.conversation_record(session, raw.projects.get(session.get("projectId")), msgs))
     return out
 
 
@@ -445,21 +487,7 @@ def iter_conversations(
         ids = matching_session_ids(db, flt)
     coll_names = names.message_collection_names(db)
     for chunk in _chunks(ids, chunk_size):
-        sessions = {d["sessionId"]: d for d in _raw_docs(db, names.SESSIONS, {"sessionId": {"$in": chunk}})}
-        projects = _projects_by_id(db, (s.get("projectId") for s in sessions.values()))
-        by_session: dict[str, list[dict[str, Any]]] = {sid: [] for sid in chunk}
-        mq = message_query(flt, chunk)
-        for name in coll_names:
-            for doc in _raw_docs(db, name, mq):
-                by_session.setdefault(doc["sessionId"], []).append(doc)
-        out = []
-        for sid in chunk:
-            session = sessions.get(sid)
-            if session is None:
-                continue
-            msgs = sorted(by_session[sid], key=lambda d: (d["timestamp"], d.get("uuid", "")))
-            out.append(records.conversation_record(session, projects.get(session.get("projectId")), msgs))
-        yield out
+        yield build_chunk(fetch_raw_chunk(db, flt, chunk, coll_names))
 
 
 # ---------------------------------------------------------------- for pickers

@@ -1,9 +1,10 @@
-"""Planning export chunks and fetching them one step ahead of the writer.
+"""Planning export chunks and fetching them ahead of the writer.
 
 SecantusDB answers `$in` queries much faster with a few ids than with hundreds, and the
 writer's CPU work can overlap the server's, so chunks are small (by conversations and by
-messages) and the next one is fetched in a background thread while the current one is
-written. Waiting for a chunk checks the cancel token every tenth of a second.
+messages) and a background thread fetches the next ones as raw BSON (waiting on the
+server with the GIL released) while the consumer decodes, builds and writes the current
+one. Waiting for a chunk checks the cancel token every tenth of a second.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from pymongo.database import Database
 
 from ..progress import CancelToken, check
-from ..query import Filter, iter_conversations, session_query
+from ..query import Filter, build_chunk, fetch_raw_chunk, session_query
 from ..store import collections as names
 
 FETCH_IDS = 20  # conversations per query
@@ -49,7 +50,7 @@ def plan_chunks(db: Database, flt: Filter, chunk_size: int) -> list[list[str]]:
 class Prefetch:
     """Iterate record chunks fetched by a daemon thread, at most `depth` chunks ahead."""
 
-    def __init__(self, db: Database, flt: Filter, chunks: list[list[str]], depth: int = 1) -> None:
+    def __init__(self, db: Database, flt: Filter, chunks: list[list[str]], depth: int = 3) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -68,11 +69,11 @@ class Prefetch:
 
     def _run(self, db: Database, flt: Filter, chunks: list[list[str]]) -> None:
         try:
+            coll_names = names.message_collection_names(db)
             for ids in chunks:
                 if self._stop.is_set():
                     return
-                batch = next(iter_conversations(flt, len(ids), db=db, ids=ids), [])
-                if not self._put(batch):
+                if not self._put(fetch_raw_chunk(db, flt, ids, coll_names)):
                     return
             self._put(_END)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
@@ -89,7 +90,7 @@ class Prefetch:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield build_chunk(item)
 
     def close(self) -> None:
         """Stop fetching; the thread ends after its current query."""
