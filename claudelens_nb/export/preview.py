@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,8 @@ from ..store import facts
 from .options import FORMATS
 
 TOOL_TYPES = ("tool_use", "tool_result")
-_ORDER = [("startedAt", 1), ("sessionId", 1)]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SERVER_IN_LIMIT = 100
 _SAMPLE_CONVERSATIONS = 2
 # Per-format size relative to the JSON of the same messages, measured on demo data.
 _RATIO_TO_JSON = {"markdown": 0.35, "pdf": 0.9, "parquet": 0.12}
@@ -76,22 +79,44 @@ def totals(db: Database, flt: Filter, *, include_tool_calls: bool = True,
     row = rows[0]
     out = Totals(int(row["n"]), int(row.get("messages") or 0),
                  records.to_decimal(row.get("cost")) or Decimal(0), row.get("start"), row.get("end"))
+    ids = None
+    if sq and allowed_types(flt, include_tool_calls) is not None:
+        ids = {d["sessionId"] for d in db[names.SESSIONS].find(sq, {"sessionId": 1, "_id": 0})}
+    _typed_messages(db, flt, out, ids, include_tool_calls=include_tool_calls,
+                    include_messages=include_messages)
+    return out
+
+
+def _typed_messages(db: Database, flt: Filter, out: Totals, ids: set[str] | None, *,
+                    include_tool_calls: bool = True, include_messages: bool = True) -> None:
+    """Replace the stored message count by the count of the types the export keeps."""
     types = allowed_types(flt, include_tool_calls)
     if not include_messages:
         out.messages = 0
     elif types is not None and out.conversations:
-        ids = None
-        if sq:
-            ids = {d["sessionId"] for d in db[names.SESSIONS].find(sq, {"sessionId": 1, "_id": 0})}
         out.messages = _count_messages(db, ids, types)
-    return out
 
 
-def _items(db: Database, flt: Filter, page: int, page_size: int) -> list[dict[str, Any]]:
-    fields = {"sessionId": 1, "title": 1, "summary": 1, "projectId": 1, "startedAt": 1,
-              "messageCount": 1, "totalCost": 1}
-    sessions = list(db[names.SESSIONS].find(session_query(db, flt), fields).sort(_ORDER)
-                    .skip(page * page_size).limit(page_size))
+def _totals_from_rows(rows: list[dict[str, Any]]) -> Totals:
+    if not rows:
+        return Totals()
+    starts = [r["startedAt"] for r in rows if r.get("startedAt")]
+    ends = [r["endedAt"] for r in rows if r.get("endedAt")]
+    return Totals(
+        len(rows),
+        sum(int(r.get("messageCount") or 0) for r in rows),
+        sum((records.to_decimal(r.get("totalCost")) or Decimal(0) for r in rows), Decimal(0)),
+        min(starts) if starts else None,
+        max(ends) if ends else None,
+    )
+
+
+_ROW_FIELDS = {"sessionId": 1, "title": 1, "summary": 1, "projectId": 1, "startedAt": 1,
+               "endedAt": 1, "messageCount": 1, "totalCost": 1, "_id": 0}
+
+
+def _items(db: Database, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One page of session rows as the preview's list items (titles derived where missing)."""
     pids = list({s.get("projectId") for s in sessions if s.get("projectId") is not None})
     projects = {p["_id"]: p.get("name") for p in db[names.PROJECTS].find({"_id": {"$in": pids}}, {"name": 1})}
     untitled = [s["sessionId"] for s in sessions if not s.get("title") and not s.get("summary")]
@@ -115,34 +140,49 @@ def _items(db: Database, flt: Filter, page: int, page_size: int) -> list[dict[st
     return out
 
 
-def _estimate(db: Database, flt: Filter, t: Totals) -> dict[str, int]:
-    """Bytes per format from a small sample of the matching conversations, exported in memory."""
+# Bytes per conversation and per message hardly move between calls: sample them once per
+# database and message-type choice, and reuse them for a few minutes.
+_SIZES: dict[tuple[str, str, tuple[str, ...]], tuple[float, tuple[float, float, float, float]]] = {}
+_SIZES_SECONDS = 300.0
+
+
+def _sizes(db: Database, flt: Filter) -> tuple[float, float, float, float]:
+    """(JSON bytes per conversation, per message, CSV bytes per conversation, per message)."""
     from .tabular import csv_conversation_rows, csv_message_rows
 
-    if not t.conversations:
-        return {f: 0 for f in FORMATS}
-    ids = [d["sessionId"] for d in db[names.SESSIONS].find(session_query(db, flt), {"sessionId": 1})
-           .sort(_ORDER).limit(_SAMPLE_CONVERSATIONS)]
-    sample = next(iter_conversations(flt, len(ids) or 1, db=db, ids=ids), [])
+    key = (repr(db.client.address), db.name, tuple(flt.message_types))
+    hit = _SIZES.get(key)
+    if hit and time.monotonic() - hit[0] < _SIZES_SECONDS:
+        return hit[1]
+    ids = [d["sessionId"] for d in db[names.SESSIONS].find({}, {"sessionId": 1})
+           .limit(_SAMPLE_CONVERSATIONS)]
+    sample_filter = Filter(message_types=flt.message_types)
+    sample = next(iter_conversations(sample_filter, len(ids) or 1, db=db, ids=ids), [])
     n_msgs = sum(len(c["messages"]) for c in sample) or 1
     n_convs = len(sample) or 1
-    head = 600
     conv_json = sum(len(json.dumps(records.record_to_json({**c, "messages": []}),
                                    ensure_ascii=False).encode()) for c in sample)
     msg_json = sum(len(json.dumps(records.record_to_json(m), ensure_ascii=False).encode())
                    for c in sample for m in c["messages"])
     buf = io.StringIO()
-    import csv
-
-    w = csv.writer(buf)
-    w.writerows(csv_message_rows(sample))
+    csv.writer(buf).writerows(csv_message_rows(sample))
     msg_csv = len(buf.getvalue().encode())
     buf = io.StringIO()
     csv.writer(buf).writerows(csv_conversation_rows(sample))
     conv_csv = len(buf.getvalue().encode())
-    per_conv_json, per_msg_json = conv_json / n_convs, msg_json / n_msgs
+    sizes = (conv_json / n_convs, msg_json / n_msgs, conv_csv / n_convs, msg_csv / n_msgs)
+    _SIZES[key] = (time.monotonic(), sizes)
+    return sizes
+
+
+def _estimate(db: Database, flt: Filter, t: Totals) -> dict[str, int]:
+    """Bytes per format: the totals times sizes sampled from the database."""
+    if not t.conversations:
+        return {f: 0 for f in FORMATS}
+    per_conv_json, per_msg_json, per_conv_csv, per_msg_csv = _sizes(db, flt)
+    head = 600
     json_size = int(head + t.conversations * per_conv_json + t.messages * per_msg_json)
-    csv_size = int(t.conversations * conv_csv / n_convs + t.messages * msg_csv / n_msgs) // 3 + 1000
+    csv_size = int(t.conversations * per_conv_csv + t.messages * per_msg_csv) // 3 + 1000
     est = {"json": json_size, "jsonl": json_size, "csv": csv_size}
     for fmt, ratio in _RATIO_TO_JSON.items():
         est[fmt] = int(json_size * ratio) + (20_000 if fmt == "pdf" else 0)
@@ -151,14 +191,30 @@ def _estimate(db: Database, flt: Filter, t: Totals) -> dict[str, int]:
 
 def preview(flt: Filter | dict | None = None, *, db: Database | None = None, page: int = 0,
             page_size: int = 20) -> Preview:
-    """Counts, cost, estimated size per format, and one page of the matching conversations."""
+    """Counts, cost, estimated size per format, and one page of the matching conversations.
+
+    The matching sessions' few small fields are read once (on SecantusDB one plain read
+    costs less than an aggregate plus a sorted page query); message counts by type come
+    from the facts cache.
+    """
     db, flt = _get_db(db), coerce_filter(flt)
-    t = totals(db, flt)
+    sq = session_query(db, flt)
+    wanted = None
+    ids = sq.get("sessionId", {}).get("$in")
+    if ids is not None and len(ids) > _SERVER_IN_LIMIT:
+        # A long `$in` costs SecantusDB more than reading every session: match the ids here.
+        wanted = set(sq.pop("sessionId")["$in"])
+    rows = [r for r in db[names.SESSIONS].find(sq, _ROW_FIELDS)
+            if wanted is None or r["sessionId"] in wanted]
+    t = _totals_from_rows(rows)
+    _typed_messages(db, flt, t, {r["sessionId"] for r in rows})
+    rows.sort(key=lambda r: (r.get("startedAt") or _EPOCH, r["sessionId"]))
+    page, page_size = max(0, page), max(1, page_size)
     return Preview(
         conversations=t.conversations,
         messages=t.messages,
         total_cost=float(t.total_cost),
         estimated_bytes=_estimate(db, flt, t),
-        items=_items(db, flt, max(0, page), max(1, page_size)),
+        items=_items(db, rows[page * page_size:(page + 1) * page_size]),
         date_range=t.date_range,
     )
