@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,18 +34,34 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop_server(home)
 
 
+@contextmanager
+def fresh_database(mongo_uri: str, prefix: str = "t") -> Iterator[Database]:
+    """An empty database with a unique name, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    database = connection.connect(mongo_uri, name)
+    try:
+        yield database
+    finally:
+        database.client.drop_database(name)
+        schema.forget(database)
+
+
 @pytest.fixture()
 def db(mongo_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     """A fresh, empty database; library calls without an explicit db land here too."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    monkeypatch.setenv("CLAUDELENS_MONGODB_URI", mongo_uri)
-    monkeypatch.setenv("CLAUDELENS_DB", name)
-    monkeypatch.setenv("CLAUDELENS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CLAUDELENS_EXPORT_DIR", str(tmp_path / "exports"))
-    database = connection.connect(mongo_uri, name)
-    yield database
-    database.client.drop_database(name)
-    schema.forget(database)
+    with fresh_database(mongo_uri) as database:
+        monkeypatch.setenv("CLAUDELENS_MONGODB_URI", mongo_uri)
+        monkeypatch.setenv("CLAUDELENS_DB", database.name)
+        monkeypatch.setenv("CLAUDELENS_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("CLAUDELENS_EXPORT_DIR", str(tmp_path / "exports"))
+        yield database
+
+
+@pytest.fixture()
+def other_db(mongo_uri: str) -> Iterator[Database]:
+    """A second fresh database beside `db` (round trips from one database into another)."""
+    with fresh_database(mongo_uri, "t2") as database:
+        yield database
 
 
 @pytest.fixture()

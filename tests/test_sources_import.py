@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +17,6 @@ from claudelens_nb import records
 from claudelens_nb.reading import ReadReport
 from claudelens_nb.sources import read
 from claudelens_nb.store import collections as names
-from claudelens_nb.store import connection, schema
 
 DATA = Path(__file__).parent / "data" / "sources"
 SIDECHAIN_SESSION = "88a8d761-7b9a-4bf1-a8ca-c1febe6bf358"
@@ -45,15 +43,6 @@ def _expected(kind: str, path: Path) -> dict[str, dict]:
 
 def _comparable(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in ("_id", "_collection", "createdAt")}
-
-
-@pytest.fixture()
-def second_db(mongo_uri):
-    name = f"t2_{uuid.uuid4().hex[:12]}"
-    database = connection.connect(mongo_uri, name)
-    yield database
-    database.client.drop_database(name)
-    schema.forget(database)
 
 
 def test_fixture_folder_import_exact_documents(db, fixtures_dir):
@@ -129,26 +118,26 @@ def test_synthetic_sources_import(db):
     assert stored["m1"]["attachments"][0]["file_name"] == "notes.txt"
 
 
-def test_round_trip_claude_code_export_json_import(db, second_db, tmp_path):
+def test_round_trip_claude_code_export_json_import(db, other_db, tmp_path):
     folder = DATA / "claude-code" / "projects"
     claudelens_nb.import_file(folder, db=db)
     out = claudelens_nb.export(None, "json", tmp_path / "all.json",
                                {"remove_secrets": False}, db=db)
     assert out.conversations == 3 and out.messages == 21
-    result = claudelens_nb.import_file(out.path, db=second_db)
+    result = claudelens_nb.import_file(out.path, db=other_db)
     assert (result.status, result.inserted, result.failed) == ("completed", 3, 0)
-    assert _messages(second_db) == _messages(db)
+    assert _messages(other_db) == _messages(db)
 
     def sessions(d):
         projects = {p["_id"]: p["path"] for p in d[names.PROJECTS].find()}
         return {s["sessionId"]: {**{k: v for k, v in s.items() if k not in ("_id", "projectId")},
                                  "project": projects[s["projectId"]]}
                 for s in d[names.SESSIONS].find()}
-    assert sessions(second_db) == sessions(db)
+    assert sessions(other_db) == sessions(db)
 
     def projects(d):
         return sorted((p["name"], p["path"], p.get("description")) for p in d[names.PROJECTS].find())
-    assert projects(second_db) == projects(db) == [
+    assert projects(other_db) == projects(db) == [
         ("my-app", "/home/ana/src/my-app", None), ("proj-win", "C:\\Users\\ana\\proj-win", None)]
 
 

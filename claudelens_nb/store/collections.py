@@ -48,7 +48,3 @@ def collection_for(db: Database, ts: datetime, *, single: bool | None = None) ->
     if single is None:
         single = uses_single_collection(db)
     return db[LEGACY_MESSAGES] if single else db[monthly_name(ts)]
-
-
-def is_message_collection(name: str) -> bool:
-    return name == LEGACY_MESSAGES or bool(_MONTHLY.match(name))
