@@ -66,11 +66,28 @@ def parse_iso(value: str) -> datetime:
     return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
+def decimal128_value(value: Decimal128) -> Decimal:
+    """`value.to_decimal()`, about ten times faster for finite numbers (all money is).
+
+    IEEE 754-2008 BID layout: sign bit, then (unless the next two bits are both set, as
+    for NaN, infinity and huge coefficients) a 14-bit exponent biased by 6176 and a
+    113-bit coefficient. Built from a string, so no context rounds it.
+    """
+    bits = int.from_bytes(value.bid, "little")
+    high = bits >> 64
+    if (high >> 61) & 0b11 == 0b11:
+        return value.to_decimal()
+    coefficient = bits & ((1 << 113) - 1)
+    exponent = ((high >> 49) & 0x3FFF) - 6176
+    sign = "-" if high >> 63 else ""
+    return Decimal(f"{sign}{coefficient}E{exponent}")
+
+
 def to_decimal(value: Any) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal128_value(value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, float):
@@ -127,12 +144,13 @@ def _tool_fields(type_: str, data: Any) -> tuple[str | None, Any]:
 
 
 def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """One stored message as a canonical message record."""
+    """One stored message as a canonical message record (its metadata keys sorted)."""
     usage = doc.get("usage") if isinstance(doc.get("usage"), Mapping) else None
     tokens = {k: (usage.get(src) if usage else None) for k, src in _TOKEN_KEYS.items()}
-    metadata = {k: v for k, v in doc.items() if k not in _MESSAGE_NAMED}
+    metadata = {k: doc[k] for k in sorted(doc.keys() - _MESSAGE_NAMED)}
     if usage and set(usage) - set(_TOKEN_KEYS.values()):
         metadata["usage"] = usage
+        metadata = dict(sorted(metadata.items()))
     tool_name, tool_input = _tool_fields(doc.get("type", ""), doc.get("messageData"))
     return {
         "id": doc.get("uuid"),

@@ -24,7 +24,7 @@ from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
 from .sanitize import Sanitizer
-from .stream import Prefetch, plan_chunks
+from .stream import open_stream
 from .tabular import CsvWriter, ParquetWriter
 
 GENERATOR = f"claudelens_nb {__version__}"
@@ -61,9 +61,8 @@ def _shape(conv: dict[str, Any], opts: ExportOptions) -> None:
     elif not opts.include_tool_calls:
         conv["messages"] = [m for m in conv["messages"] if m.get("type") not in TOOL_TYPES]
     if opts.include_metadata:
+        # Message metadata comes sorted from records.message_record.
         conv["metadata"] = dict(sorted(conv["metadata"].items()))
-        for m in conv["messages"]:
-            m["metadata"] = dict(sorted(m["metadata"].items()))
     else:
         conv["metadata"] = {"custom_fields": conv["metadata"].get("custom_fields") or {}}
         for m in conv["messages"]:
@@ -193,7 +192,7 @@ class _Run:
         self.final: Path | None = None
         self.part: Path | None = None
         self.writer: Any = None
-        self.prefetch: Prefetch | None = None
+        self.prefetch: Any = None
 
     def discard(self) -> None:
         """Remove every partial output."""
@@ -233,10 +232,10 @@ class _Run:
         sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
                               anonymize=opts.anonymize)
         self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer)
-        chunks = plan_chunks(db, self.flt, opts.chunk_size)
-        self.prefetch = Prefetch(db, self.flt, chunks)
-        n_convs = n_msgs = 0
         per_conversation = fmt in ("markdown", "pdf")
+        self.prefetch = open_stream(db, self.flt, by_date=per_conversation,
+                                    matched=t.conversations, chunk_size=opts.chunk_size)
+        n_convs = n_msgs = 0
         emit(self.report, "Exporting", 0, t.conversations)
         for batch in self.prefetch.iter(self.cancel):
             for conv in batch:

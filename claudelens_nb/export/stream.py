@@ -1,4 +1,9 @@
-"""Planning export chunks and fetching them ahead of the writer.
+"""Reading an export's conversations: a merged scan, or planned chunks fetched ahead.
+
+`open_stream` picks: the machine formats (JSON, JSONL, CSV, Parquet) are ordered by
+conversation id and, when they take a good share of the database, read by one sorted
+scan of every collection (`scan.MergedScan`). Markdown and PDF read oldest first, and a
+small selection is cheaper to fetch by id, in chunks:
 
 SecantusDB answers `$in` queries much faster with a few ids than with hundreds, and the
 writer's CPU work can overlap the server's, so chunks are small (by conversations and by
@@ -19,22 +24,37 @@ from pymongo.database import Database
 from ..progress import CancelToken, check
 from ..query import Filter, build_chunk, fetch_raw_chunk, session_query
 from ..store import collections as names
+from .scan import MergedScan
+from .scan import available as scan_available
 
 FETCH_IDS = 20  # conversations per query
 MAX_CHUNK_MESSAGES = 4000
-_ORDER = [("startedAt", 1), ("sessionId", 1)]
+BY_DATE = [("startedAt", 1), ("sessionId", 1)]
+BY_ID = [("sessionId", 1)]
+SCAN_SHARE = 0.25  # of all conversations: from here one scan beats fetching by id
 _END = object()
 
 
-def plan_chunks(db: Database, flt: Filter, chunk_size: int) -> list[list[str]]:
-    """Matching conversation ids, oldest first, cut into chunks of bounded size."""
+def open_stream(db: Database, flt: Filter, *, by_date: bool, matched: int,
+                chunk_size: int) -> Prefetch | MergedScan:
+    """The cheaper reader for this export; `matched` is how many conversations it has."""
+    if not by_date:
+        total = db[names.SESSIONS].estimated_document_count()
+        if total and matched >= SCAN_SHARE * total and scan_available(db):
+            return MergedScan(db, flt)
+    return Prefetch(db, flt, plan_chunks(db, flt, chunk_size, BY_DATE if by_date else BY_ID))
+
+
+def plan_chunks(db: Database, flt: Filter, chunk_size: int,
+                order: list[tuple[str, int]] = BY_DATE) -> list[list[str]]:
+    """Matching conversation ids in `order`, cut into chunks of bounded size."""
     limit = max(1, min(chunk_size, FETCH_IDS))
     chunks: list[list[str]] = []
     cur: list[str] = []
     msgs = 0
     cursor = db[names.SESSIONS].find(
         session_query(db, flt), {"sessionId": 1, "messageCount": 1, "_id": 0}
-    ).sort(_ORDER)
+    ).sort(order)
     for row in cursor:
         n = int(row.get("messageCount") or 0)
         if cur and (len(cur) >= limit or msgs + n > MAX_CHUNK_MESSAGES):

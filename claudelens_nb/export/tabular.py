@@ -134,7 +134,7 @@ def _json_or_none(v: Any) -> str | None:
         return None
     from .jsonfmt import encode
 
-    return encode(v)
+    return encode(v).decode("utf-8")
 
 
 class ParquetWriter:

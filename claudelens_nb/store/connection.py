@@ -57,6 +57,12 @@ def client_for(uri: str) -> MongoClient:
         return client
 
 
+def uri_of(client: MongoClient) -> str | None:
+    """The URI a shared client was made from (None for a client made elsewhere)."""
+    with _LOCK:
+        return next((uri for uri, c in _CLIENTS.items() if c is client), None)
+
+
 def resolve_uri(uri: str | None = None) -> str:
     """Which server to use, in the documented order; starts the embedded one if needed."""
     if uri:
