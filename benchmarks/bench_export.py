@@ -99,8 +99,43 @@ def _server_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class HelperPeak:
+    """The largest VmHWM seen among this process's children (ru_maxrss of children is no
+    use: Linux carries the parent's high-water mark across fork and exec)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.05):
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    status = (entry / "status").read_text()
+                except OSError:
+                    continue
+                if f"\nPPid:\t{me}\n" not in status:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
 def run_step(name: str, out: Path) -> None:
     _db()  # connect (and import) before the clock starts
+    helper = HelperPeak()
     s0 = _server_cpu()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
@@ -115,7 +150,7 @@ def run_step(name: str, out: Path) -> None:
         "step": name, "seconds": seconds, "peak_mb": r1.ru_maxrss / 1024, "bytes": size,
         "client_cpu": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
         + kids.ru_utime + kids.ru_stime,
-        "helper_peak_mb": kids.ru_maxrss / 1024,
+        "helper_peak_mb": helper.stop(),
         "server_cpu": _server_cpu() - s0,
     }))
 

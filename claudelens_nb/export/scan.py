@@ -74,7 +74,8 @@ class MergedScan:
         request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
                                "batch": batch_docs, "ahead": AHEAD})
         self._proc = subprocess.Popen(
-            [sys.executable, str(_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            # -P: the worker's folder (ours) must not shadow the modules it imports.
+            [sys.executable, "-P", str(_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, bufsize=0,
         )
         with contextlib.suppress(OSError):  # a bigger pipe: fewer reads per batch (Linux)
