@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,33 @@ def fixtures_dir() -> Path:
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
+
+
+@dataclass
+class OwnServer:
+    """A server of the test's own, to stop mid-way; `db` holds a small demo."""
+
+    home: Path
+    db: Database
+
+    def stop(self) -> None:
+        server.stop_server(self.home)
+
+    def restart(self) -> Database:
+        info = server.ensure_server(self.home)
+        return connection.connect(info.uri, self.db.name)
+
+
+@pytest.fixture()
+def own_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OwnServer]:
+    from claudelens_nb.demo import seed_demo
+
+    home = tmp_path / "own-server"
+    info = server.ensure_server(home)
+    monkeypatch.setenv("CLAUDELENS_EXPORT_DIR", str(tmp_path / "exports"))
+    own = OwnServer(home, connection.connect(info.uri, "lost"))
+    try:
+        seed_demo(own.db, sessions=8, messages_per_session=10, seed=3)
+        yield own
+    finally:
+        own.stop()

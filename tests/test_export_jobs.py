@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pymongo.database import Database
@@ -27,6 +28,9 @@ from claudelens_nb.export import (
 from claudelens_nb.export.jobs import resolve_job_id
 from claudelens_nb.progress import CancelToken
 from claudelens_nb.store import collections as names
+
+if TYPE_CHECKING:
+    from conftest import OwnServer
 
 
 def _export_dir(tmp_path: Path) -> Path:
@@ -171,33 +175,21 @@ def test_write_failure_marks_job_failed_and_removes_partial(seeded_db: Database,
     assert history(db=seeded_db)[0]["status"] == "failed"
 
 
-def test_database_lost_mid_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from claudelens_nb.demo import seed_demo
-    from claudelens_nb.store import connection, server
+def test_database_lost_mid_export(own_server: OwnServer, tmp_path: Path) -> None:
+    def stop_after_first_chunk(event) -> None:
+        if event.stage == "Exporting" and event.done >= 1:
+            own_server.stop()
 
-    home = tmp_path / "own-server"
-    info = server.ensure_server(home)
-    monkeypatch.setenv("CLAUDELENS_EXPORT_DIR", str(tmp_path / "exports"))
-    db = connection.connect(info.uri, "lost")
-    try:
-        seed_demo(db, sessions=8, messages_per_session=10, seed=3)
-
-        def stop_after_first_chunk(event) -> None:
-            if event.stage == "Exporting" and event.done >= 1:
-                server.stop_server(home)
-
-        with pytest.raises(ExportError, match="database was lost"):
-            export(None, "json", options={"chunk_size": 1}, progress=stop_after_first_chunk, db=db)
-        assert list((tmp_path / "exports").iterdir()) == []
-        info = server.ensure_server(home)
-        db = connection.connect(info.uri, "lost")
+    with pytest.raises(ExportError, match="database was lost"):
+        export(None, "json", options={"chunk_size": 1}, progress=stop_after_first_chunk,
+               db=own_server.db)
+    assert list((tmp_path / "exports").iterdir()) == []
+    db = own_server.restart()
+    job = db[names.EXPORT_JOBS].find_one({})
+    if job["status"] == "running":  # the server was gone when the failure was recorded
+        cleanup_exports(db=db)
         job = db[names.EXPORT_JOBS].find_one({})
-        if job["status"] == "running":  # the server was gone when the failure was recorded
-            cleanup_exports(db=db)
-            job = db[names.EXPORT_JOBS].find_one({})
-        assert job["status"] == "failed" and job["error"]
-    finally:
-        server.stop_server(home)
+    assert job["status"] == "failed" and job["error"]
 
 
 def test_preview_counts_from_the_database(seeded_db: Database) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from bson import Decimal128
@@ -19,6 +19,9 @@ from claudelens_nb.export.scan import MergedScan
 from claudelens_nb.export.stream import BY_ID, Prefetch, open_stream, plan_chunks
 from claudelens_nb.query import Filter, session_query
 from claudelens_nb.store import collections as names
+
+if TYPE_CHECKING:
+    from conftest import OwnServer
 
 
 def _encoded(reader: MergedScan | Prefetch) -> list[bytes]:
@@ -97,23 +100,12 @@ def test_closing_mid_way_stops_the_helper(seeded_db: Database) -> None:
     assert scan._proc.poll() is not None
 
 
-def test_a_lost_database_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from claudelens_nb.demo import seed_demo
-    from claudelens_nb.store import connection, server
-
-    home = tmp_path / "own-server"
-    info = server.ensure_server(home)
-    monkeypatch.setenv("CLAUDELENS_EXPORT_DIR", str(tmp_path / "exports"))
-    db = connection.connect(info.uri, "gone")
-    try:
-        seed_demo(db, sessions=4, messages_per_session=5, seed=3)
-        scan = MergedScan(db, Filter())
-        server.stop_server(home)
-        with pytest.raises(ConnectionFailure):
-            list(scan.iter(None))
-        scan.close()
-    finally:
-        server.stop_server(home)
+def test_a_lost_database_is_reported(own_server: OwnServer) -> None:
+    scan = MergedScan(own_server.db, Filter())
+    own_server.stop()
+    with pytest.raises(ConnectionFailure):
+        list(scan.iter(None))
+    scan.close()
 
 
 def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Database) -> None:
