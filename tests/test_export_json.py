@@ -123,6 +123,24 @@ def test_secrets_removed_by_default_and_kept_on_request(seeded_db: Database) -> 
     assert key in kept.path.read_text(encoding="utf-8")
 
 
+SECRETS = {
+    "anthropic_key": "sk-ant-api03-Zx9vQ2demoKEYdoNotUse",
+    "openai_key": "sk-proj-abcdefghijklmnop1234",
+    "github_token": "github_pat_11ABCDEFG0123456789abcdefXYZ",
+    "slack_token": "xoxb-1234567890-abcdefghij",
+    "aws_access_key": "AKIAABCDEFGHIJKLMNOP",
+}
+
+
+def test_every_secret_kind_is_found_in_text_and_in_encoded_json() -> None:
+    for kind, secret in {**SECRETS, "bearer": "Bearer abcdefgh12345678",
+                         "password": "PASSWORD=hunter2hunter2"}.items():
+        text = f"see {secret} here"
+        assert kind in Sanitizer().text(text) and secret not in Sanitizer().text(text), kind
+        msgs = [{"content": "nothing"}, {"content": text}, {"content": "nothing"}]
+        assert Sanitizer().to_check([orjson.dumps(m) for m in msgs]) == [1], kind
+
+
 def test_pii_redaction_and_anonymising(seeded_db: Database) -> None:
     plain = export(None, "json", db=seeded_db).path.read_text(encoding="utf-8")
     assert "ana.lopez@example.com" in plain and "415 555 0134" in plain

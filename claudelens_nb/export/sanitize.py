@@ -46,44 +46,43 @@ SKIP_KEYS = frozenset({
 USER_KEYS = frozenset({"userType", "userId", "user_id", "userEmail", "user_email", "email", "author"})
 
 
-def may_hold_secret(text: str) -> bool:
-    """Cheap test: False means SECRET_RE cannot match anywhere in `text`.
+# The literal starts of every SECRET_RE alternative: matched as written, and (the
+# case-insensitive ones) in lowered text. None holds a character that JSON escapes.
+_CASED_LITERALS = ("sk-", "xox", "AKIA", "ASIA")
+_CASED_PATTERN = r"gh[pousr]_|github_pat_"
+_LOWER_LITERALS = ("bearer", "passw", "pwd", "secret")
+_LOWER_PATTERN = r"api[_-]?key"
+_CASED_RE, _LOWER_RE = re.compile(_CASED_PATTERN), re.compile(_LOWER_PATTERN)
+_CASED_BYTES = tuple(n.encode() for n in _CASED_LITERALS)
+_LOWER_BYTES = tuple(n.encode() for n in _LOWER_LITERALS)
+_CASED_BYTES_RE = re.compile(_CASED_PATTERN.encode())
+_LOWER_BYTES_RE = re.compile(_LOWER_PATTERN.encode())
 
-    It looks for the literal starts of every secret pattern. None holds a character that
-    JSON escapes, so it may be run on encoded JSON: no hit there means no string has one.
-    """
-    # Spelled out rather than any(...): this runs once per message and must stay cheap.
-    if ("sk-" in text or "xox" in text or "AKIA" in text or "ASIA" in text or "gh" in text
-            and ("ghp_" in text or "gho_" in text or "ghu_" in text or "ghs_" in text
-                 or "ghr_" in text or "github_pat_" in text)):
+
+def may_hold_secret(text: str) -> bool:
+    """Cheap test: False means SECRET_RE cannot match anywhere in `text`."""
+    if any(n in text for n in _CASED_LITERALS) or _CASED_RE.search(text):
         return True
     low = text.lower()
-    return ("bearer" in low or "passw" in low or "pwd" in low or "secret" in low
-            or "api" in low and ("api_key" in low or "apikey" in low or "api-key" in low))
-
-
-_SECRET_NEEDLES = (b"sk-", b"xox", b"AKIA", b"ASIA")
-_SECRET_WORDS = (b"bearer", b"passw", b"pwd", b"secret")
-_GITHUB_NEEDLE = re.compile(rb"gh[pousr]_|github_pat_")
-_API_KEY_NEEDLE = re.compile(rb"api[_-]?key")
+    return any(n in low for n in _LOWER_LITERALS) or _LOWER_RE.search(low) is not None
 
 
 def secret_candidates(blob: bytes) -> list[int]:
     """Offsets in encoded JSON (UTF-8) where a secret could start; none means none anywhere.
 
-    The same literals as `may_hold_secret`, each found with one C search over a whole
+    The literals of `may_hold_secret`, each found with one C search over a whole
     conversation instead of a dozen tests per message.
     """
     hits: list[int] = []
     low = blob.lower()
-    for text, needles in ((blob, _SECRET_NEEDLES), (low, _SECRET_WORDS)):
+    for text, needles, pattern in ((blob, _CASED_BYTES, _CASED_BYTES_RE),
+                                   (low, _LOWER_BYTES, _LOWER_BYTES_RE)):
         for needle in needles:
             at = text.find(needle)
             while at >= 0:
                 hits.append(at)
                 at = text.find(needle, at + 1)
-    hits += [m.start() for m in _GITHUB_NEEDLE.finditer(blob)]
-    hits += [m.start() for m in _API_KEY_NEEDLE.finditer(low)]
+        hits += [m.start() for m in pattern.finditer(text)]
     return hits
 
 
