@@ -460,14 +460,20 @@ def build_chunk(raw: RawChunk) -> list[dict[str, Any]]:
     for batch in raw.messages:
         for doc in bson.decode_all(batch, _CODEC):
             by_session.setdefault(doc["sessionId"], []).append(doc)
-    out = []
-    for sid in raw.ids:
-        session = sessions.get(sid)
-        if session is None:
-            continue
-        msgs = sorted(by_session[sid], key=lambda d: (d["timestamp"], d.get("uuid", "")))
-        out.append(records.conversation_record(session, raw.projects.get(session.get("projectId")), msgs))
-    return out
+    return [conversation_of(sessions[sid], raw.projects.get(sessions[sid].get("projectId")),
+                            by_session[sid])
+            for sid in raw.ids if sid in sessions]
+
+
+def _message_order(doc: dict[str, Any]) -> tuple[Any, str]:
+    return doc["timestamp"], doc.get("uuid", "")
+
+
+def conversation_of(session: dict[str, Any], project: dict[str, Any] | None,
+                    messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A session's record, its message documents put in timestamp order (ties by id)."""
+    messages.sort(key=_message_order)
+    return records.conversation_record(session, project, messages)
 
 
 def iter_conversations(

@@ -24,7 +24,8 @@ from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
 from .sanitize import Sanitizer
-from .stream import open_stream
+from .scan import MergedScan
+from .stream import Prefetch, open_stream
 from .tabular import CsvWriter, ParquetWriter
 
 GENERATOR = f"claudelens_nb {__version__}"
@@ -192,12 +193,12 @@ class _Run:
         self.final: Path | None = None
         self.part: Path | None = None
         self.writer: Any = None
-        self.prefetch: Any = None
+        self.reader: Prefetch | MergedScan | None = None
 
     def discard(self) -> None:
         """Remove every partial output."""
-        if self.prefetch is not None:
-            self.prefetch.close()
+        if self.reader is not None:
+            self.reader.close()
         if self.writer is not None:
             with contextlib.suppress(Exception):
                 self.writer.abort()
@@ -233,11 +234,11 @@ class _Run:
                               anonymize=opts.anonymize)
         self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer)
         per_conversation = fmt in ("markdown", "pdf")
-        self.prefetch = open_stream(db, self.flt, by_date=per_conversation,
+        self.reader = open_stream(db, self.flt, by_date=per_conversation,
                                     matched=t.conversations, chunk_size=opts.chunk_size)
         n_convs = n_msgs = 0
         emit(self.report, "Exporting", 0, t.conversations)
-        for batch in self.prefetch.iter(self.cancel):
+        for batch in self.reader.iter(self.cancel):
             for conv in batch:
                 _shape(conv, opts)
             # JSON writers sanitise while encoding; tables only what they show.

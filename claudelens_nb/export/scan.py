@@ -29,13 +29,12 @@ import bson
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure
 
-from .. import records
 from ..errors import ExportError
 from ..progress import CancelToken, check
-from ..query import _CODEC, Filter, _projects_by_id, message_query, session_query
+from ..query import _CODEC, Filter, _projects_by_id, conversation_of, message_query, session_query
 from ..store import collections as names
 from ..store.connection import uri_of
-from .scan_worker import END, ERROR, HEADER
+from .scan_worker import END, ERROR, HEADER, session_key
 
 BATCH_DOCS = 2000  # per server batch: about 2 MB of messages
 AHEAD = 4  # batches the worker keeps ready
@@ -50,11 +49,6 @@ _PIPE_BYTES = 1 << 20
 def available(db: Database) -> bool:
     """True when a worker can reach `db` (it needs the URI the client was made from)."""
     return uri_of(db.client) is not None
-
-
-def _key(value: Any) -> str:
-    # MongoDB sorts null and numbers before strings; such ids are dropped, so "" will do.
-    return value if isinstance(value, str) else ""
 
 
 class MergedScan:
@@ -141,7 +135,7 @@ class MergedScan:
                 else:
                     docs = bson.decode_all(batch, _CODEC)
                     pending[i].extend(docs)
-                    keys[i].extend(_key(d.get("sessionId")) for d in docs)
+                    keys[i].extend(session_key(d.get("sessionId")) for d in docs)
                     last[i] = keys[i][-1]
                 if any(last[j] is None for j in open_):
                     continue
@@ -178,15 +172,14 @@ class MergedScan:
             msgs: list[dict[str, Any]] = []
             for j, docs in enumerate(streams):
                 p = pos[j]
-                while p < len(docs) and _key(docs[p].get("sessionId")) < sid:
+                while p < len(docs) and session_key(docs[p].get("sessionId")) < sid:
                     p += 1  # messages of conversations the filter left out
                 start = p
                 while p < len(docs) and docs[p].get("sessionId") == sid:
                     p += 1
                 msgs.extend(docs[start:p])
                 pos[j] = p
-            msgs.sort(key=_message_order)
-            yield records.conversation_record(session, self._projects.get(session.get("projectId")), msgs)
+            yield conversation_of(session, self._projects.get(session.get("projectId")), msgs)
 
     def close(self) -> None:
         """Stop the worker (at once: nothing it holds is needed any more)."""
@@ -196,7 +189,3 @@ class MergedScan:
         for fh in (self._proc.stdout, self._proc.stderr):
             if fh is not None:
                 fh.close()
-
-
-def _message_order(doc: dict[str, Any]) -> tuple[Any, str]:
-    return doc["timestamp"], doc.get("uuid", "")

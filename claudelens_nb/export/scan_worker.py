@@ -25,6 +25,12 @@ END = -1
 ERROR = -2
 
 
+def session_key(value: Any) -> str:
+    """A `sessionId` as the merge orders it: MongoDB sorts null and numbers before
+    strings, and such ids are left out, so "" stands for them."""
+    return value if isinstance(value, str) else ""
+
+
 def last_session_id(batch: bytes, codec: Any) -> str:
     """The `sessionId` of the last document in a raw BSON batch ("" if it is not a string)."""
     import bson
@@ -34,8 +40,7 @@ def last_session_id(batch: bytes, codec: Any) -> str:
     while pos < size:
         last = pos
         pos += int.from_bytes(batch[pos:pos + 4], "little")
-    value = bson.decode(batch[last:], codec).get("sessionId")
-    return value if isinstance(value, str) else ""
+    return session_key(bson.decode(batch[last:], codec).get("sessionId"))
 
 
 def fetch(request: dict[str, Any], send: Any) -> None:
