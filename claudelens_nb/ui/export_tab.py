@@ -11,7 +11,7 @@ from pymongo.database import Database
 
 from ..progress import CancelToken
 from ..query import FILTER_MESSAGE_TYPES, Filter
-from .jobs import Debouncer, describe_error, guarded, run_in_thread
+from .jobs import Debouncer, describe_error, guarded, request_cancel, run_in_thread
 from .parts import (
     Banner,
     ProgressView,
@@ -422,10 +422,7 @@ class ExportTab(w.VBox):
                       name="claudelens-export")
 
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
-            self.cancel_btn.disabled = True
-            self.banner.warning("Cancelling…")
+        request_cancel(self._cancel, self.cancel_btn, self.banner)
 
     def _done(self, result: Any) -> None:
         size = human_size(result.size)

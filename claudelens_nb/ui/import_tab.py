@@ -16,7 +16,7 @@ from pymongo.database import Database
 
 from ..config import settings
 from ..progress import CancelToken, Progress
-from .jobs import Debouncer, describe_error, guarded, run_in_thread
+from .jobs import Debouncer, describe_error, guarded, request_cancel, run_in_thread
 from .parts import Banner, ProgressView, button, card, esc, html, human_size, money, show, when
 
 ALLOWED = (".json", ".jsonl", ".csv", ".zip")
@@ -378,10 +378,7 @@ class ImportTab(w.VBox):
                       name="claudelens-import")
 
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
-            self.cancel_btn.disabled = True
-            self.banner.warning("Cancelling…")
+        request_cancel(self._cancel, self.cancel_btn, self.banner)
 
     def _done(self, result: Any) -> None:
         self.last_job = result.job_id

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import Cancelled, ClaudeLensError
+from ..progress import CancelToken
 
 log = logging.getLogger("claudelens_nb.ui")
 if not log.handlers:
@@ -21,6 +22,14 @@ if not log.handlers:
     _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     log.addHandler(_handler)
     log.propagate = False
+
+
+def request_cancel(token: CancelToken | None, button: Any, banner: Any) -> None:
+    """Ask the running job (if any) to stop; its button stays off until the job ends."""
+    if token is not None:
+        token.cancel()
+        button.disabled = True
+        banner.warning("Cancelling…")
 
 
 def describe_error(exc: BaseException) -> str:
