@@ -122,7 +122,7 @@ def import_file(
         total = report.stats["conversations"]
         if dry_run:
             conflicts = {c.id for c in find_conflicts(db, scanned.incoming)}
-            res = ImportResult(None, "dry_run", kind=src.kind, conversations=total,
+            res = ImportResult(job_id=None, status="dry_run", kind=src.kind, conversations=total,
                                warnings=report.warning_count)
             for cid in scanned.incoming:
                 action = per.get(cid, strategy) if cid in conflicts else "insert"
@@ -184,10 +184,10 @@ def import_file(
         refresh_project_stats(db, writer.touched_projects)
         jobs.finish(db, job_id, status, writer.counts.as_dict(), writer.counts.errors)
         emit(progress, "Finalizing", 1, 1)
-        c = writer.counts
         return ImportResult(
-            str(job_id), status, c.inserted, c.replaced, c.merged, c.skipped, c.failed,
-            c.messages_written, list(c.errors), report.warning_count, src.kind, total,
+            job_id=str(job_id), status=status, **writer.counts.as_dict(),
+            errors=list(writer.counts.errors), warnings=report.warning_count, kind=src.kind,
+            conversations=total,
         )
 
 

@@ -57,9 +57,9 @@ class ValidationReport:
 
 
 @dataclass
-class ImportResult:
-    job_id: str | None
-    status: str  # completed / cancelled / failed / dry_run
+class Counts:
+    """What an import did to conversations (and how many messages it wrote)."""
+
     inserted: int = 0
     replaced: int = 0
     merged: int = 0
@@ -67,6 +67,16 @@ class ImportResult:
     failed: int = 0
     messages_written: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in
+                ("inserted", "replaced", "merged", "skipped", "failed", "messages_written")}
+
+
+@dataclass(kw_only=True)
+class ImportResult(Counts):
+    job_id: str | None
+    status: str  # completed / cancelled / failed / dry_run
     warnings: int = 0
     kind: str = ""
     conversations: int = 0

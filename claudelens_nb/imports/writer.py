@@ -28,6 +28,7 @@ from ..errors import Cancelled
 from ..progress import CancelToken
 from ..store import collections as names
 from ..store.schema import collection_for_write
+from .model import Counts
 
 IMPORT_UNDO = "import_undo"
 BATCH_MESSAGES = 1000
@@ -38,21 +39,6 @@ CHUNK_SECONDS = 0.4
 MIN_CHUNK = 20
 SNAPSHOT_CHUNK_BYTES = 8 * 1024 * 1024
 DEFAULT_PROJECT_PATH = "imported"
-
-
-@dataclass
-class Counts:
-    inserted: int = 0
-    replaced: int = 0
-    merged: int = 0
-    skipped: int = 0
-    failed: int = 0
-    messages_written: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in
-                ("inserted", "replaced", "merged", "skipped", "failed", "messages_written")}
 
 
 @dataclass
