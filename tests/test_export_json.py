@@ -50,9 +50,10 @@ def test_json_envelope_counts_order_and_lossless_metadata(seeded_db: Database) -
     assert meta["total_messages"] == 600 == res.messages
     stored_cost = sum(Decimal(str(s["totalCost"])) for s in seeded_db.sessions.find())
     assert meta["total_cost_usd"] == float(stored_cost)
-    # Machine formats list conversations by id (one sorted scan can stream them so).
-    ids = [c["id"] for c in data["conversations"]]
-    assert ids == sorted(ids)
+    # Machine formats list conversations by the month of their last message, then by id
+    # (the order one sorted pass per monthly collection can stream them in).
+    keys = [(max(m["timestamp"] for m in c["messages"])[:7], c["id"]) for c in data["conversations"]]
+    assert keys == sorted(keys) and len({k[0] for k in keys}) > 1
     assert meta["date_range"]["start"] == min(c["created_at"] for c in data["conversations"])
 
     stored = _stored_messages(seeded_db)

@@ -1,5 +1,6 @@
-"""The merged scan (one sorted pass per collection, joined by conversation id) against
-fetching by id, on demo data and on awkward layouts; its helper process on failure."""
+"""The collection scan (one sorted pass per collection, a conversation handed on once the
+last collection holding it is read) against fetching by id, on demo data and on awkward
+layouts; stale facts; its helper process on failure."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pymongo.errors import ConnectionFailure
 from claudelens_nb.errors import ExportError
 from claudelens_nb.export import export
 from claudelens_nb.export.jsonfmt import encode_conversation
-from claudelens_nb.export.scan import MergedScan
+from claudelens_nb.export.scan import CollectionScan, StaleFacts
 from claudelens_nb.export.stream import BY_ID, Prefetch, open_stream, plan_chunks
 from claudelens_nb.query import Filter, session_query
 from claudelens_nb.store import collections as names
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from conftest import OwnServer
 
 
-def _encoded(reader: MergedScan | Prefetch) -> list[bytes]:
+def _encoded(reader: CollectionScan | Prefetch) -> list[bytes]:
     return [encode_conversation(copy.deepcopy(c)) for batch in reader.iter(None) for c in batch]
 
 
@@ -34,11 +35,11 @@ def _encoded(reader: MergedScan | Prefetch) -> list[bytes]:
     Filter(since="2026-07-01"),
     Filter(projects=("my-app",)),
 ])
-def test_merged_scan_gives_what_fetching_by_id_gives(seeded_db: Database, flt: Filter) -> None:
-    merged = _encoded(MergedScan(seeded_db, flt, batch_docs=7))  # many small batches
+def test_collection_scan_gives_what_fetching_by_id_gives(seeded_db: Database, flt: Filter) -> None:
+    scanned = _encoded(CollectionScan(seeded_db, flt, batch_docs=7))  # many small batches
     by_id = _encoded(Prefetch(seeded_db, flt, plan_chunks(seeded_db, flt, 3, BY_ID)))
-    assert merged == by_id
-    assert 0 < len(merged) == seeded_db.sessions.count_documents(session_query(seeded_db, flt))
+    assert sorted(scanned) == sorted(by_id)
+    assert 0 < len(scanned) == seeded_db.sessions.count_documents(session_query(seeded_db, flt))
 
 
 def _session(db: Database, sid: str, started: datetime, ended: datetime) -> None:
@@ -68,15 +69,32 @@ def test_conversations_across_months_orphans_and_odd_ids(db: Database) -> None:
     _message(db, 42, "odd", jan)  # a non-string id: left out
     _session(db, "c", jan, jan)
     _message(db, "c", "c0", jan + timedelta(days=2))
-    convs = [c for batch in MergedScan(db, Filter(), batch_docs=2).iter(None) for c in batch]
-    assert [c["id"] for c in convs] == ["a", "b", "c", "empty"]
-    b = convs[1]
+    convs = [c for batch in CollectionScan(db, Filter(), batch_docs=2).iter(None) for c in batch]
+    # no messages first, then by the month of the last message, by id within a month
+    assert [c["id"] for c in convs] == ["empty", "a", "c", "b"]
+    b = convs[3]
     # timestamp order, ties by id; the months' collections are all read
     assert [m["id"] for m in b["messages"]] == ["b3", "b1", "b2", "b0"]
     assert [m["timestamp"] for m in b["messages"]] == sorted(m["timestamp"] for m in b["messages"])
-    assert convs[3]["messages"] == [] and [m["id"] for m in convs[2]["messages"]] == ["c0"]
+    assert convs[0]["messages"] == [] and [m["id"] for m in convs[2]["messages"]] == ["c0"]
     seen = {m["id"] for c in convs for m in c["messages"]}
     assert "o1" not in seen and "odd" not in seen
+
+
+def test_stale_facts_stop_the_scan_and_the_export_starts_again_by_id(db: Database) -> None:
+    jan = datetime(2026, 1, 10, tzinfo=UTC)
+    for sid in ("a", "b"):
+        _session(db, sid, jan, jan)
+        _message(db, sid, f"{sid}0", jan)
+    _message(db, "x", "x0", jan + timedelta(days=40))  # makes the March collection
+    assert export(None, "jsonl", db=db).messages == 2  # the facts cache is now filled
+    # Written behind the facts' back: the sessions (their fingerprint) are unchanged.
+    _message(db, "a", "a1", jan + timedelta(days=41))
+    with pytest.raises(StaleFacts, match="'a'"):
+        list(CollectionScan(db, Filter()).iter(None))
+    res = export(None, "jsonl", db=db)
+    lines = res.path.read_text(encoding="utf-8").splitlines()[1:]
+    assert res.messages == 3 and '"a1"' in lines[0] and '"b0"' in lines[1]
 
 
 def test_open_stream_picks_the_cheaper_reader(seeded_db: Database) -> None:
@@ -85,7 +103,7 @@ def test_open_stream_picks_the_cheaper_reader(seeded_db: Database) -> None:
                       chunk_size=50)
     dated = open_stream(seeded_db, Filter(), by_date=True, matched=20, chunk_size=50)
     try:
-        assert isinstance(every, MergedScan)
+        assert isinstance(every, CollectionScan)
         assert isinstance(one, Prefetch) and isinstance(dated, Prefetch)
     finally:
         for reader in (every, one, dated):
@@ -93,7 +111,7 @@ def test_open_stream_picks_the_cheaper_reader(seeded_db: Database) -> None:
 
 
 def test_closing_mid_way_stops_the_helper(seeded_db: Database) -> None:
-    scan = MergedScan(seeded_db, Filter(), batch_docs=5)
+    scan = CollectionScan(seeded_db, Filter(), batch_docs=5)
     first = next(iter(scan.iter(None)))
     assert first
     scan.close()
@@ -101,7 +119,7 @@ def test_closing_mid_way_stops_the_helper(seeded_db: Database) -> None:
 
 
 def test_a_lost_database_is_reported(own_server: OwnServer) -> None:
-    scan = MergedScan(own_server.db, Filter())
+    scan = CollectionScan(own_server.db, Filter())
     own_server.stop()
     with pytest.raises(ConnectionFailure):
         list(scan.iter(None))
@@ -120,7 +138,7 @@ def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Databas
         assert isinstance(reader, Prefetch)
         reader.close()
         with pytest.raises(ExportError, match="connect"):
-            MergedScan(other, Filter())
+            CollectionScan(other, Filter())
         res = export(None, "jsonl", db=other)
         assert res.conversations == 20 and res.messages == 600
     finally:

@@ -19,13 +19,14 @@ from ..errors import Cancelled, ClaudeLensError, ExportError
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
 from ..query import Filter, _get_db, coerce_filter
 from ..security import sha256_file
+from ..store import facts
 from . import archive, files, jobs
 from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
 from .sanitize import Sanitizer
-from .scan import MergedScan
-from .stream import Prefetch, open_stream
+from .scan import CollectionScan, StaleFacts
+from .stream import Prefetch, by_chunks, open_stream
 from .tabular import CsvWriter, ParquetWriter
 
 GENERATOR = f"claudelens_nb {__version__}"
@@ -193,7 +194,7 @@ class _Run:
         self.final: Path | None = None
         self.part: Path | None = None
         self.writer: Any = None
-        self.reader: Prefetch | MergedScan | None = None
+        self.reader: Prefetch | CollectionScan | None = None
 
     def discard(self) -> None:
         """Remove every partial output."""
@@ -205,6 +206,48 @@ class _Run:
         files.remove_quietly(self.part)
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)
+
+    def _reset(self) -> None:
+        """Drop the reader, the writer and the work folder's files, keeping the folder."""
+        assert self.reader is not None and self.writer is not None and self.work is not None
+        self.reader.close()
+        with contextlib.suppress(Exception):
+            self.writer.abort()
+        self.writer = None
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(mode=0o700)
+
+    def _write(self, base: str, meta: dict[str, Any], total: int
+               ) -> tuple[Sanitizer, list[tuple[Path, str]], int, int]:
+        """Stream every conversation from the reader into the format's member files."""
+        assert self.reader is not None and self.work is not None
+        fmt, opts = self.fmt, self.opts
+        per_conversation = fmt in ("markdown", "pdf")
+        sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
+                              anonymize=opts.anonymize)
+        self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer)
+        n_convs = n_msgs = 0
+        emit(self.report, "Exporting", 0, total)
+        for batch in self.reader.iter(self.cancel):
+            for conv in batch:
+                _shape(conv, opts)
+            # JSON writers sanitise while encoding; tables only what they show.
+            if fmt in ("csv", "parquet"):
+                sanitizer.table_fields(batch)
+            elif per_conversation:
+                sanitizer.conversations(batch)
+            check(self.cancel)
+            if per_conversation:
+                for conv in batch:
+                    self.writer.write([conv])
+                    check(self.cancel)
+            else:
+                self.writer.write(batch)
+            n_convs += len(batch)
+            n_msgs += sum(len(c["messages"]) for c in batch)
+            emit(self.report, "Exporting", n_convs, total,
+                 batch[-1].get("title") if batch else None)
+        return sanitizer, members, n_convs, n_msgs
 
     def go(self) -> ExportResult:
         db, opts, fmt = self.db, self.opts, self.fmt
@@ -230,33 +273,17 @@ class _Run:
         base = self.final.name.rsplit(".", 1)[0] if "." in self.final.name else self.final.name
         self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
         self.work.mkdir(mode=0o700)
-        sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
-                              anonymize=opts.anonymize)
-        self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer)
         per_conversation = fmt in ("markdown", "pdf")
         self.reader = open_stream(db, self.flt, by_date=per_conversation,
-                                    matched=t.conversations, chunk_size=opts.chunk_size)
-        n_convs = n_msgs = 0
-        emit(self.report, "Exporting", 0, t.conversations)
-        for batch in self.reader.iter(self.cancel):
-            for conv in batch:
-                _shape(conv, opts)
-            # JSON writers sanitise while encoding; tables only what they show.
-            if fmt in ("csv", "parquet"):
-                sanitizer.table_fields(batch)
-            elif per_conversation:
-                sanitizer.conversations(batch)
-            check(self.cancel)
-            if per_conversation:
-                for conv in batch:
-                    self.writer.write([conv])
-                    check(self.cancel)
-            else:
-                self.writer.write(batch)
-            n_convs += len(batch)
-            n_msgs += sum(len(c["messages"]) for c in batch)
-            emit(self.report, "Exporting", n_convs, t.conversations,
-                 batch[-1].get("title") if batch else None)
+                                  matched=t.conversations, chunk_size=opts.chunk_size)
+        try:
+            sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
+        except StaleFacts:
+            # The facts cache missed a write: start again, fetching by id.
+            facts.invalidate(db)
+            self._reset()
+            self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=per_conversation)
+            sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
         self.writer.close()
         self.writer = None
         check(self.cancel)

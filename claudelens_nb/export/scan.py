@@ -1,15 +1,22 @@
-"""Conversations in id order from one sorted pass over every collection.
+"""Conversations from one sorted pass over each collection, read one after another.
 
-The sessions collection and each message collection are read once, each sorted by
-`sessionId` (messages by `sessionId, timestamp`, ClaudeLens's own index), and the streams
-are merged: a conversation is complete once every stream has moved past its id. This
-costs the server about what a plain drain costs, where one `$in` query per chunk of
-conversations costs it twice that.
+The sessions collection is read first (sorted by `sessionId`), then every message
+collection in `message_collection_names` order (months oldest first), each sorted by
+`sessionId, timestamp` (ClaudeLens's own index). The facts cache says which collections
+hold each conversation's messages, so a conversation is complete, and is handed on, as
+soon as the last collection holding it has passed its id. Order: conversations without
+messages first, then by the collection of their last message, by id within one.
 
-The fetching runs in a helper process (scan_worker.py) that always asks for the stream
-furthest behind and keeps a few batches ready, so the server works while this process
-decodes, builds and writes. Memory holds a few batches per stream and the conversation
-being completed.
+Reading the collections one after another costs the server what a plain drain costs, and
+lets the writer work on one month while the server sorts the next. Memory holds the
+matching session documents, a few batches, and the messages of conversations still
+waiting for a later collection (conversations that cross a month's end).
+
+If the facts are stale (a message turns up in a collection they did not list for its
+conversation), reading stops with `StaleFacts` and the caller starts again by id.
+
+The fetching runs in a helper process (scan_worker.py) that keeps a few batches ready, so
+the server works while this process decodes, builds and writes.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ import json
 import select
 import subprocess
 import sys
-from bisect import bisect_left
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,17 +39,27 @@ from ..errors import ExportError
 from ..progress import CancelToken, check
 from ..query import _CODEC, Filter, _projects_by_id, conversation_of, message_query, session_query
 from ..store import collections as names
+from ..store import facts
 from ..store.connection import uri_of
-from .scan_worker import END, ERROR, HEADER, session_key
+from .scan_worker import END, ERROR, HEADER
 
 BATCH_DOCS = 2000  # per server batch: about 2 MB of messages
-AHEAD = 4  # batches the worker keeps ready
+AHEAD = 6  # batches the worker keeps ready: the writer's work while the server sorts
 YIELD_MESSAGES = 2000  # records handed to the writer at a time
 _BY_SESSION = [["sessionId", 1]]
 _BY_SESSION_TIME = [["sessionId", 1], ["timestamp", 1]]
-_TOP = "\U0010ffff" * 4  # above every real id
 _WORKER = Path(__file__).with_name("scan_worker.py")
 _PIPE_BYTES = 1 << 20
+
+
+class StaleFacts(Exception):
+    """A message lies in a collection the facts cache did not list for its conversation."""
+
+
+def session_key(value: Any) -> str:
+    """A `sessionId` as the scan orders it: MongoDB sorts null and numbers before
+    strings, and such ids are left out, so "" stands for them."""
+    return value if isinstance(value, str) else ""
 
 
 def available(db: Database) -> bool:
@@ -51,20 +67,19 @@ def available(db: Database) -> bool:
     return uri_of(db.client) is not None
 
 
-class MergedScan:
-    """Iterate conversation records (lists of them), ordered by conversation id."""
+class CollectionScan:
+    """Iterate conversation records (lists of them), one collection after another."""
 
     def __init__(self, db: Database, flt: Filter, *, batch_docs: int = BATCH_DOCS) -> None:
         uri = uri_of(db.client)
         if uri is None:
-            raise ExportError("a merged scan needs a client made by claudelens_nb.connect()")
+            raise ExportError("a collection scan needs a client made by claudelens_nb.connect()")
         self._db = db
+        self._last = facts.last_collections(db)
         mq = message_query(flt)
         streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt), "sort": _BY_SESSION}]
         streams += [{"coll": name, "filter": mq, "sort": _BY_SESSION_TIME}
                     for name in names.message_collection_names(db)]
-        self._streams = len(streams)
-        self._projects: dict[Any, dict[str, Any] | None] = {}
         request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
                                "batch": batch_docs, "ahead": AHEAD})
         self._proc = subprocess.Popen(
@@ -116,70 +131,82 @@ class MergedScan:
             raise ExportError(f"reading the export failed: {message}")
         return stream, data
 
-    # ---------------------------------------------------------- merging
+    def _batches(self, cancel: CancelToken | None) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(stream, decoded batch) in order; an empty batch ends a stream."""
+        while True:
+            stream, data = self._frame(cancel)
+            if stream == END:
+                return
+            yield stream, bson.decode_all(data, _CODEC) if data else []
+
+    # ---------------------------------------------------------- joining
+
+    def _sessions(self, batches: Iterator[tuple[int, list[dict[str, Any]]]]
+                  ) -> dict[int, list[dict[str, Any]]]:
+        """The matching sessions (stream 0), grouped by their last collection, by id."""
+        groups: dict[int, list[dict[str, Any]]] = {}
+        for stream, docs in batches:
+            if stream != 0:
+                raise ExportError(f"reading the export failed: stream {stream} came first")
+            if not docs:
+                break
+            for s in docs:
+                sid = s.get("sessionId")
+                if isinstance(sid, str):
+                    groups.setdefault(self._last.get(sid, -1), []).append(s)
+        projects = _projects_by_id(self._db, {s.get("projectId") for g in groups.values() for s in g})
+        self._projects = projects
+        return groups
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
-        n = self._streams
-        pending: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-        keys: list[list[str]] = [[] for _ in range(n)]
-        last: list[str | None] = [None] * n
-        open_ = set(range(n))
+        try:
+            yield from self._iter(cancel)
+        finally:
+            self.close()
+
+    def _iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
+        batches = self._batches(cancel)
+        groups = self._sessions(batches)
+        ends = {s["sessionId"]: k for k, group in groups.items() for s in group}
+        held: dict[str, list[dict[str, Any]]] = {}  # messages of conversations not yet complete
         out: list[dict[str, Any]] = []
         out_msgs = 0
-        while True:
-            i, batch = self._frame(cancel)
-            finished = i == END
-            if not finished:
-                if not batch:
-                    open_.discard(i)
-                else:
-                    docs = bson.decode_all(batch, _CODEC)
-                    pending[i].extend(docs)
-                    keys[i].extend(session_key(d.get("sessionId")) for d in docs)
-                    last[i] = keys[i][-1]
-                if any(last[j] is None for j in open_):
-                    continue
-            mark = _TOP if finished or not open_ else min(last[j] for j in open_)  # type: ignore[type-var]
-            ready: list[list[dict[str, Any]]] = []
-            for j in range(n):
-                cut = bisect_left(keys[j], mark)
-                ready.append(pending[j][:cut])
-                del pending[j][:cut], keys[j][:cut]
-            for conv in self._build(ready):
-                out.append(conv)
-                out_msgs += len(conv["messages"])
+
+        def emit(group: list[dict[str, Any]], upto: int) -> Iterator[list[dict[str, Any]]]:
+            nonlocal out, out_msgs
+            for s in group[:upto]:
+                msgs = held.pop(s["sessionId"], [])
+                out.append(conversation_of(s, self._projects.get(s.get("projectId")), msgs))
+                out_msgs += len(msgs) + 1
                 if out_msgs >= YIELD_MESSAGES:
                     yield out
                     out, out_msgs = [], 0
-            if finished:
-                self.close()
-                if out:
-                    yield out
-                return
+            del group[:upto]
 
-    def _build(self, ready: list[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
-        """Join the complete sessions with their messages (every list sorted by id)."""
-        sessions, streams = ready[0], ready[1:]
-        if not sessions:
-            return
-        missing = {s.get("projectId") for s in sessions} - self._projects.keys()
-        if missing:
-            found = _projects_by_id(self._db, missing)
-            self._projects.update({pid: found.get(pid) for pid in missing})
-        pos = [0] * len(streams)
-        for session in sessions:
-            sid = session.get("sessionId")
-            msgs: list[dict[str, Any]] = []
-            for j, docs in enumerate(streams):
-                p = pos[j]
-                while p < len(docs) and session_key(docs[p].get("sessionId")) < sid:
-                    p += 1  # messages of conversations the filter left out
-                start = p
-                while p < len(docs) and docs[p].get("sessionId") == sid:
-                    p += 1
-                msgs.extend(docs[start:p])
-                pos[j] = p
-            yield conversation_of(session, self._projects.get(session.get("projectId")), msgs)
+        yield from emit(groups.get(-1, []), len(groups.get(-1, [])))
+        for stream, docs in batches:
+            k = stream - 1  # this message collection's position
+            group = groups.get(k, [])
+            if not docs:  # the collection is done: so is every conversation ending in it
+                yield from emit(group, len(group))
+                continue
+            for d in docs:
+                sid = d.get("sessionId")
+                end = ends.get(sid) if type(sid) is str else None
+                if end is None:
+                    continue  # a conversation the filter left out, or an orphan
+                if end < k:
+                    raise StaleFacts(f"conversation {sid!r} has messages in collection {k}")
+                held.setdefault(sid, []).append(d)
+            mark = session_key(docs[-1].get("sessionId"))
+            upto = 0
+            while upto < len(group) and group[upto]["sessionId"] < mark:
+                upto += 1
+            yield from emit(group, upto)
+        for group in groups.values():  # none left unless the collections changed meanwhile
+            yield from emit(group, len(group))
+        if out:
+            yield out
 
     def close(self) -> None:
         """Stop the worker (at once: nothing it holds is needed any more)."""

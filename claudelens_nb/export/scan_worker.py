@@ -1,14 +1,14 @@
-"""The fetching half of a merged scan, run as its own process (see scan.py).
+"""The fetching half of a collection scan, run as its own process (see scan.py).
 
 Run as a script (`python scan_worker.py`), so it imports pymongo and nothing of ours. It
 reads one request from stdin (a length-prefixed BSON document: uri, db, streams, batch,
 ahead) and answers on stdout with frames `<stream:int32><length:uint32><raw BSON batch>`.
 A zero length ends a stream; stream -1 ends the answer; stream -2 carries an error as JSON.
 
-It fetches from the stream that is furthest behind in `sessionId` order (the merge needs
-that one next) and keeps up to `ahead` batches queued while stdout is busy, so the server
-keeps working while the reader decodes. Why a process: in the reader's process a fetching
-thread loses so much time waiting for the GIL that the server sits idle half the time.
+Streams are drained one after another, in the order asked. Up to `ahead` batches wait
+in a queue while stdout is busy, so the server sorts the next collection while the reader
+still decodes the last one. Why a process: in the reader's process a fetching thread
+loses so much time waiting for the GIL that the server sits idle half the time.
 """
 
 from __future__ import annotations
@@ -25,62 +25,20 @@ END = -1
 ERROR = -2
 
 
-def session_key(value: Any) -> str:
-    """A `sessionId` as the merge orders it: MongoDB sorts null and numbers before
-    strings, and such ids are left out, so "" stands for them."""
-    return value if isinstance(value, str) else ""
-
-
-def last_session_id(batch: bytes, codec: Any) -> str:
-    """The `sessionId` of the last document in a raw BSON batch ("" if it is not a string)."""
-    import bson
-
-    pos = last = 0
-    size = len(batch)
-    while pos < size:
-        last = pos
-        pos += int.from_bytes(batch[pos:pos + 4], "little")
-    return session_key(bson.decode(batch[last:], codec).get("sessionId"))
-
-
 def fetch(request: dict[str, Any], send: Any) -> None:
-    """Drain every stream in merge order, calling send(stream, batch or b"")."""
+    """Drain every stream in turn, calling send(stream, batch), then send(stream, b"")."""
     from pymongo import MongoClient
 
     client = MongoClient(request["uri"], tz_aware=True, appname="claudelens_nb-scan",
                          serverSelectionTimeoutMS=4000, connectTimeoutMS=4000)
     try:
         db = client[request["db"]]
-        codec = db.codec_options
-        cursors = [
-            db[s["coll"]].find_raw_batches(s["filter"], batch_size=request["batch"]).sort(
-                [tuple(k) for k in s["sort"]])
-            for s in request["streams"]
-        ]
-        behind: dict[int, str | None] = dict.fromkeys(range(len(cursors)))
-        last_session: str | None = None
-        while behind:
-            if 0 not in behind:
-                # No conversations left: the rest of a stream past the last one is not needed.
-                for j in [j for j, k in behind.items()
-                          if last_session is None or k is not None and k > last_session]:
-                    del behind[j]
-                    send(j, b"")
-                if not behind:
-                    break
-            # A stream not yet started counts as furthest behind.
-            i = min(behind, key=lambda j: (behind[j] is not None, behind[j] or ""))
-            batch = next(cursors[i], None)
-            if batch is None:
-                del behind[i]
-                send(i, b"")
-                continue
-            behind[i] = last_session_id(batch, codec)
-            if i == 0:
-                last_session = behind[i]
-            send(i, batch)
-        for cursor in cursors:
-            cursor.close()
+        for i, s in enumerate(request["streams"]):
+            cursor = db[s["coll"]].find_raw_batches(s["filter"], batch_size=request["batch"])
+            with cursor.sort([tuple(k) for k in s["sort"]]) as batches:
+                for batch in batches:
+                    send(i, batch)
+            send(i, b"")
     finally:
         client.close()
 

@@ -1,9 +1,9 @@
-"""Reading an export's conversations: a merged scan, or planned chunks fetched ahead.
+"""Reading an export's conversations: a collection scan, or planned chunks fetched ahead.
 
-`open_stream` picks: the machine formats (JSON, JSONL, CSV, Parquet) are ordered by
-conversation id and, when they take a good share of the database, read by one sorted
-scan of every collection (`scan.MergedScan`). Markdown and PDF read oldest first, and a
-small selection is cheaper to fetch by id, in chunks:
+`open_stream` picks: the machine formats (JSON, JSONL, CSV, Parquet), when they take a
+good share of the database, are read by one sorted pass over each collection
+(`scan.CollectionScan`, in its order). Markdown and PDF read oldest first, and a small
+selection is cheaper to fetch by id (conversation id order), in chunks:
 
 SecantusDB answers `$in` queries much faster with a few ids than with hundreds, and the
 writer's CPU work can overlap the server's, so chunks are small (by conversations and by
@@ -24,7 +24,7 @@ from pymongo.database import Database
 from ..progress import CancelToken, check
 from ..query import Filter, build_chunk, fetch_raw_chunk, session_query
 from ..store import collections as names
-from .scan import MergedScan
+from .scan import CollectionScan
 from .scan import available as scan_available
 
 FETCH_IDS = 20  # conversations per query
@@ -36,12 +36,17 @@ _END = object()
 
 
 def open_stream(db: Database, flt: Filter, *, by_date: bool, matched: int,
-                chunk_size: int) -> Prefetch | MergedScan:
+                chunk_size: int) -> Prefetch | CollectionScan:
     """The cheaper reader for this export; `matched` is how many conversations it has."""
     if not by_date:
         total = db[names.SESSIONS].estimated_document_count()
         if total and matched >= SCAN_SHARE * total and scan_available(db):
-            return MergedScan(db, flt)
+            return CollectionScan(db, flt)
+    return by_chunks(db, flt, chunk_size, by_date=by_date)
+
+
+def by_chunks(db: Database, flt: Filter, chunk_size: int, *, by_date: bool) -> Prefetch:
+    """Chunks of conversations fetched by id, oldest first or in id order."""
     return Prefetch(db, flt, plan_chunks(db, flt, chunk_size, BY_DATE if by_date else BY_ID))
 
 
