@@ -135,6 +135,8 @@ class HelperPeak:
 
 def run_step(name: str, out: Path) -> None:
     _db()  # connect (and import) before the clock starts
+    if name.startswith("export_"):
+        import claudelens_nb.export  # noqa: F401 - module loading is not export work
     helper = HelperPeak()
     s0 = _server_cpu()
     r0 = resource.getrusage(resource.RUSAGE_SELF)

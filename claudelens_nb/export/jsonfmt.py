@@ -9,6 +9,7 @@ conversation in the encoded bytes and re-encodes only the messages it had to cha
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -57,25 +58,41 @@ _PLACEHOLDER = f"__claudelens_messages_{uuid.uuid4().hex}__"
 _TOKEN = f'"{_PLACEHOLDER}"'.encode()
 
 
-def encode_conversation(conv: dict[str, Any], sanitizer: Sanitizer | None = None) -> bytes:
-    """One conversation as compact JSON, sanitised on the way.
+def encode_conversations(convs: list[dict[str, Any]], sanitizer: Sanitizer | None = None
+                         ) -> list[bytes]:
+    """Conversations as compact JSON, sanitised on the way.
 
-    The bytes are those of encoding the whole sanitised record at once.
+    The bytes are those of encoding each whole sanitised record at once. Secret
+    candidates are looked for in all the messages of the batch together.
     """
-    if sanitizer is not None:
-        sanitizer.header(conv)
-    msgs = conv["messages"]
-    conv["messages"] = _PLACEHOLDER
-    try:
-        head = encode(conv)
-    finally:
-        conv["messages"] = msgs
-    parts = [encode(m) for m in msgs]
+    heads: list[bytes] = []
+    parts: list[bytes] = []
+    starts: list[int] = []
+    for conv in convs:
+        if sanitizer is not None:
+            sanitizer.header(conv)
+        msgs = conv["messages"]
+        conv["messages"] = _PLACEHOLDER
+        try:
+            heads.append(encode(conv))
+        finally:
+            conv["messages"] = msgs
+        starts.append(len(parts))
+        parts += [encode(m) for m in msgs]
     if sanitizer is not None:
         for i in sanitizer.to_check(parts):
-            sanitizer.message(msgs[i])
-            parts[i] = encode(msgs[i])
-    return head.replace(_TOKEN, b"[" + b",".join(parts) + b"]", 1)
+            c = bisect_right(starts, i) - 1
+            msg = convs[c]["messages"][i - starts[c]]
+            sanitizer.message(msg)
+            parts[i] = encode(msg)
+    starts.append(len(parts))
+    return [head.replace(_TOKEN, b"[" + b",".join(parts[starts[c]:starts[c + 1]]) + b"]", 1)
+            for c, head in enumerate(heads)]
+
+
+def encode_conversation(conv: dict[str, Any], sanitizer: Sanitizer | None = None) -> bytes:
+    """One conversation as compact JSON, sanitised on the way."""
+    return encode_conversations([conv], sanitizer)[0]
 
 
 def envelope_head(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,12 +123,11 @@ class JsonWriter(_BytesWriter):
         self._first = True
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
-        parts = []
-        for conv in conversations:
-            parts.append(b"\n" if self._first else b",\n")
-            parts.append(encode_conversation(conv, self.sanitizer))
-            self._first = False
-        self._fh.write(b"".join(parts))
+        if not conversations:
+            return
+        lead = b"\n" if self._first else b",\n"
+        self._fh.write(lead + b",\n".join(encode_conversations(conversations, self.sanitizer)))
+        self._first = False
 
     def close(self) -> None:
         self._fh.write(b"\n]}\n")
@@ -126,11 +142,8 @@ class JsonlWriter(_BytesWriter):
         self._fh.write(encode({"_meta": envelope_head(meta)}) + b"\n")
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
-        parts = []
-        for conv in conversations:
-            parts.append(encode_conversation(conv, self.sanitizer))
-            parts.append(b"\n")
-        self._fh.write(b"".join(parts))
+        if conversations:
+            self._fh.write(b"\n".join(encode_conversations(conversations, self.sanitizer)) + b"\n")
 
     def close(self) -> None:
         self._fh.close()

@@ -12,12 +12,13 @@ import hmac
 import os
 import re
 import secrets
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import settings
 
@@ -47,16 +48,15 @@ USER_KEYS = frozenset({"userType", "userId", "user_id", "userEmail", "user_email
 
 
 # The literal starts of every SECRET_RE alternative: matched as written, and (the
-# case-insensitive ones) in lowered text. None holds a character that JSON escapes.
+# case-insensitive ones) in any case. None holds a character that JSON escapes.
 _CASED_LITERALS = ("sk-", "xox", "AKIA", "ASIA")
 _CASED_PATTERN = r"gh[pousr]_|github_pat_"
 _LOWER_LITERALS = ("bearer", "passw", "pwd", "secret")
 _LOWER_PATTERN = r"api[_-]?key"
 _CASED_RE, _LOWER_RE = re.compile(_CASED_PATTERN), re.compile(_LOWER_PATTERN)
-_CASED_BYTES = tuple(n.encode() for n in _CASED_LITERALS)
-_LOWER_BYTES = tuple(n.encode() for n in _LOWER_LITERALS)
-_CASED_BYTES_RE = re.compile(_CASED_PATTERN.encode())
-_LOWER_BYTES_RE = re.compile(_LOWER_PATTERN.encode())
+# The same starts as one RE2 pattern (a DFA: one pass over many strings, in C).
+CANDIDATE_RE2 = "|".join([*_CASED_LITERALS, _CASED_PATTERN]) + \
+    "|(?i:" + "|".join([*_LOWER_LITERALS, _LOWER_PATTERN]) + ")"
 
 
 def may_hold_secret(text: str) -> bool:
@@ -67,23 +67,12 @@ def may_hold_secret(text: str) -> bool:
     return any(n in low for n in _LOWER_LITERALS) or _LOWER_RE.search(low) is not None
 
 
-def secret_candidates(blob: bytes) -> list[int]:
-    """Offsets in encoded JSON (UTF-8) where a secret could start; none means none anywhere.
-
-    The literals of `may_hold_secret`, each found with one C search over a whole
-    conversation instead of a dozen tests per message.
-    """
-    hits: list[int] = []
-    low = blob.lower()
-    for text, needles, pattern in ((blob, _CASED_BYTES, _CASED_BYTES_RE),
-                                   (low, _LOWER_BYTES, _LOWER_BYTES_RE)):
-        for needle in needles:
-            at = text.find(needle)
-            while at >= 0:
-                hits.append(at)
-                at = text.find(needle, at + 1)
-        hits += [m.start() for m in pattern.finditer(text)]
-    return hits
+def secret_candidates(encoded: list[bytes]) -> list[int]:
+    """Which of these strings (UTF-8) hold a place where a secret could start."""
+    if not encoded:
+        return []
+    found = pc.match_substring_regex(pa.array(encoded, pa.large_binary()), pattern=CANDIDATE_RE2)
+    return pc.indices_nonzero(found).to_pylist()
 
 
 def _is_phone(text: str) -> bool:
@@ -196,11 +185,7 @@ class Sanitizer:
             return []
         if self.redact_pii or self.anonymize:
             return list(range(len(encoded)))
-        hits = secret_candidates(b",".join(encoded))
-        if not hits:
-            return []
-        starts = list(accumulate((len(e) + 1 for e in encoded), initial=0))
-        return sorted({bisect_right(starts, h) - 1 for h in hits})
+        return secret_candidates(encoded)
 
     def text(self, value: str) -> str:
         for step in self._steps:
