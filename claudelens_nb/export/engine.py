@@ -144,8 +144,9 @@ def export(
     job_id = job["_id"]
     with _ACTIVE_LOCK:
         _ACTIVE.add(job_id)
-    report = Tee(progress, Throttled(jobs.progress_writer(db, job_id), 0.5))
-    run = _Run(db, flt, fmt, opts, job, report, cancel, path)
+    recorder = jobs.ProgressRecorder(db, job_id)
+    report = Tee(progress, Throttled(recorder, 0.5))
+    run = _Run(db, flt, fmt, opts, job, report, cancel, path, recorder)
     try:
         return run.go()
     except (Cancelled, KeyboardInterrupt):
@@ -172,6 +173,7 @@ def export(
         _finish(db, job_id, status="failed", error=reason, report=report)
         raise ExportError(reason) from exc
     finally:
+        recorder.close()
         with _ACTIVE_LOCK:
             _ACTIVE.discard(job_id)
 
@@ -186,9 +188,9 @@ def _finish(db: Database, job_id: str, *, status: str, error: str, report: Any) 
 class _Run:
     def __init__(self, db: Database, flt: Filter, fmt: str, opts: ExportOptions,
                  job: dict[str, Any], report: Any, cancel: CancelToken | None,
-                 path: str | Path | None) -> None:
+                 path: str | Path | None, recorder: jobs.ProgressRecorder) -> None:
         self.db, self.flt, self.fmt, self.opts, self.job = db, flt, fmt, opts, job
-        self.report, self.cancel, self.path = report, cancel, path
+        self.report, self.cancel, self.path, self.recorder = report, cancel, path, recorder
         self.job_id: str = job["_id"]
         self.work: Path | None = None
         self.final: Path | None = None
@@ -197,7 +199,8 @@ class _Run:
         self.reader: Prefetch | CollectionScan | None = None
 
     def discard(self) -> None:
-        """Remove every partial output."""
+        """Remove every partial output (and stop recording progress)."""
+        self.recorder.close()
         if self.reader is not None:
             self.reader.close()
         if self.writer is not None:
@@ -330,6 +333,7 @@ class _Run:
             compressed=zipped, encrypted=opts.password is not None,
         )
         emit(self.report, "Finalizing", 1, 1)
+        self.recorder.close()
         jobs.update(
             db, self.job_id, status="completed", completed_at=jobs.now(), size=size,
             sha256=digest, file_name=self.final.name, path=str(self.final), compressed=zipped,

@@ -67,11 +67,12 @@ def may_hold_secret(text: str) -> bool:
     return any(n in low for n in _LOWER_LITERALS) or _LOWER_RE.search(low) is not None
 
 
-def secret_candidates(encoded: list[bytes]) -> list[int]:
-    """Which of these strings (UTF-8) hold a place where a secret could start."""
-    if not encoded:
+def secret_candidates(values: list[bytes] | list[str]) -> list[int]:
+    """Which of these strings (or UTF-8 bytes) hold a place where a secret could start."""
+    if not values:
         return []
-    found = pc.match_substring_regex(pa.array(encoded, pa.large_binary()), pattern=CANDIDATE_RE2)
+    kind = pa.large_binary() if isinstance(values[0], bytes) else pa.large_string()
+    found = pc.match_substring_regex(pa.array(values, kind), pattern=CANDIDATE_RE2)
     return pc.indices_nonzero(found).to_pylist()
 
 
@@ -232,7 +233,7 @@ class Sanitizer:
         if self._steps:
             self._walk_dict(msg)
 
-    def table_fields(self, convs: Iterable[dict[str, Any]]) -> None:
+    def table_fields(self, convs: list[dict[str, Any]]) -> None:
         """Sanitise only what the CSV and Parquet tables show (text, tool input, titles)."""
         if not self._steps:
             return
@@ -241,18 +242,25 @@ class Sanitizer:
                 if isinstance(c.get(key), str):
                     c[key] = self.text(c[key])
             c["tags"] = [self.text(t) if isinstance(t, str) else t for t in c.get("tags") or []]
-            for m in c.get("messages") or ():
-                if isinstance(m.get("content"), str):
-                    m["content"] = self.text(m["content"])
-                if isinstance(m.get("tool_name"), str):
-                    m["tool_name"] = self.text(m["tool_name"])
-                tool_input = m.get("tool_input")
-                if isinstance(tool_input, str):
-                    m["tool_input"] = self.text(tool_input)
-                elif isinstance(tool_input, dict):
-                    self._walk_dict(tool_input)
-                elif isinstance(tool_input, list):
-                    self._walk_list(tool_input)
+        msgs = [m for c in convs for m in c.get("messages") or ()]
+        texts = [m.get("content") for m in msgs]
+        if self.redact_pii or self.anonymize:
+            check: Iterable[int] = range(len(msgs))
+        else:  # secrets only: the texts holding a candidate, found in one pass over all
+            check = secret_candidates([t if isinstance(t, str) else "" for t in texts])
+        for i in check:
+            if isinstance(texts[i], str):
+                msgs[i]["content"] = self.text(texts[i])
+        for m in msgs:
+            if isinstance(m.get("tool_name"), str):
+                m["tool_name"] = self.text(m["tool_name"])
+            tool_input = m.get("tool_input")
+            if isinstance(tool_input, str):
+                m["tool_input"] = self.text(tool_input)
+            elif isinstance(tool_input, dict):
+                self._walk_dict(tool_input)
+            elif isinstance(tool_input, list):
+                self._walk_list(tool_input)
 
     def conversations(self, convs: Iterable[dict[str, Any]]) -> None:
         """Sanitise conversation records in place (title, summary, metadata, every message)."""

@@ -37,7 +37,7 @@ from pymongo.errors import ConnectionFailure
 
 from ..errors import ExportError
 from ..progress import CancelToken, check
-from ..query import _CODEC, Filter, _projects_by_id, conversation_of, message_query, session_query
+from ..query import _CODEC, Filter, conversation_of, message_query, session_query
 from ..store import collections as names
 from ..store import facts
 from ..store.connection import uri_of
@@ -74,8 +74,9 @@ class CollectionScan:
         uri = uri_of(db.client)
         if uri is None:
             raise ExportError("a collection scan needs a client made by claudelens_nb.connect()")
-        self._db = db
         self._last = facts.last_collections(db)
+        # Asked before the worker starts: later the server is busy sorting for it.
+        self._projects = {d["_id"]: d for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1})}
         mq = message_query(flt)
         streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt), "sort": _BY_SESSION}]
         streams += [{"coll": name, "filter": mq, "sort": _BY_SESSION_TIME}
@@ -154,8 +155,6 @@ class CollectionScan:
                 sid = s.get("sessionId")
                 if isinstance(sid, str):
                     groups.setdefault(self._last.get(sid, -1), []).append(s)
-        projects = _projects_by_id(self._db, {s.get("projectId") for g in groups.values() for s in g})
-        self._projects = projects
         return groups
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
