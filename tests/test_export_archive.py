@@ -96,3 +96,33 @@ def test_explicit_path_is_honoured(seeded_db: Database, tmp_path) -> None:
     assert zipped.path.name == "mine.json.zip"
     folder = export(None, "json", tmp_path / "out", db=seeded_db)
     assert folder.path.parent == tmp_path / "out" and folder.path.name.startswith("claudelens-export-")
+
+
+def _member_json(path) -> dict:
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+        [entry] = manifest["files"]
+        blob = zf.read(entry["name"])
+    assert hashlib.sha256(blob).hexdigest() == entry["sha256"] and len(blob) == entry["size"]
+    data = json.loads(blob)
+    del data["export_date"]
+    return data
+
+
+def test_zip_written_alongside_equals_zip_written_after(seeded_db: Database, monkeypatch) -> None:
+    from claudelens_nb.export import engine
+
+    # 600 messages guessed at 1000 bytes: a big export, zipped while it is encoded...
+    along = export(None, "json", options={"auto_compress_bytes": 1000}, db=seeded_db)
+    # ...or, guessed small, zipped from the finished file.
+    monkeypatch.setattr(engine, "_GUESS_BYTES_PER_MESSAGE", 0)
+    after = export(None, "json", options={"auto_compress_bytes": 1000}, db=seeded_db)
+    assert along.compressed and after.compressed
+    assert _member_json(along.path) == _member_json(after.path)
+
+
+def test_guessed_big_but_small_stays_plain(seeded_db: Database) -> None:
+    # Guessed at 600 kB (zipped alongside from half the threshold), it ends below 1 MB.
+    res = export(None, "jsonl", options={"auto_compress_bytes": 1_000_000}, db=seeded_db)
+    assert not res.compressed and res.path.suffix == ".jsonl" and res.size < 1_000_000
+    assert sorted(p.name for p in res.path.parent.iterdir()) == [res.path.name]

@@ -6,8 +6,11 @@ listed in the manifest, which is written last.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import queue
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,7 @@ _BLOCK = 1 << 20
 # Already-compressed members are stored; text is deflated at a fast level.
 _STORED_SUFFIXES = {".parquet", ".zip", ".pdf", ".gz"}
 DEFLATE_LEVEL = 3
+_QUEUE_BLOCKS = 8  # writes (about 2 MB each) waiting for the archive thread
 
 
 def _zip(path: Path, password: str | None) -> zipfile.ZipFile:
@@ -41,6 +45,95 @@ def _info(name: str, module: Any, zf: Any) -> Any:
     return info
 
 
+class ArchiveWriter:
+    """A zip being written one member at a time, each member's size and sha256 kept for
+    the manifest, which `finish` writes last."""
+
+    def __init__(self, dest: Path, password: str | None = None) -> None:
+        self._module = pyzipper if password else zipfile
+        self._zf = _zip(dest, password)
+        self._out: Any = None
+        self._name = ""
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self.listed: list[dict[str, Any]] = []
+
+    def begin(self, name: str) -> None:
+        self._out = self._zf.open(_info(name, self._module, self._zf), "w", force_zip64=True)
+        self._name, self._hash, self._size = name, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self._size += len(data)
+        self._out.write(data)
+
+    def end(self) -> None:
+        self._out.close()
+        self._out = None
+        self.listed.append({"name": self._name, "size": self._size, "sha256": self._hash.hexdigest()})
+
+    def finish(self, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+        """Write the manifest (with its `files` list) and close the zip."""
+        manifest = {**manifest, "files": self.listed}
+        blob = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
+        self._zf.writestr(_info(MANIFEST, self._module, self._zf), blob)
+        self._zf.close()
+        return self.listed
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._out is not None:
+                self._out.close()
+            self._zf.close()
+
+
+class BackgroundArchive:
+    """An `ArchiveWriter` fed while the export streams: the bytes of one member are
+    deflated, hashed and written on a thread of their own (zlib and hashlib let go of the
+    GIL), so compressing overlaps encoding instead of following it."""
+
+    def __init__(self, dest: Path, name: str, password: str | None = None) -> None:
+        self.dest = dest
+        self._writer = ArchiveWriter(dest, password)
+        self._writer.begin(name)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_BLOCKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="export-archive", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.write(data)
+                except BaseException as exc:  # noqa: BLE001 - raised in the export's thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def write(self, data: bytes) -> None:
+        self._raise()
+        self._queue.put(data)
+
+    def finish(self, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+        self._writer.end()
+        return self._writer.finish(manifest)
+
+    def abort(self) -> None:
+        """Stop and remove the zip (the export failed, or will not be zipped)."""
+        self._error = self._error or RuntimeError("aborted")
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.abort()
+        with contextlib.suppress(OSError):
+            self.dest.unlink()
+
+
 def write_archive(
     dest: Path,
     members: list[tuple[Path, str]],
@@ -54,24 +147,20 @@ def write_archive(
     `manifest` gets a `files` list (name, size, sha256); `tick` is called between blocks
     (cancel checks). Returns the files list.
     """
-    module = pyzipper if password else zipfile
-    listed: list[dict[str, Any]] = []
-    with _zip(dest, password) as zf:
+    writer = ArchiveWriter(dest, password)
+    try:
         for source, name in members:
-            h = hashlib.sha256()
-            size = 0
-            with open(source, "rb") as src, zf.open(_info(name, module, zf), "w", force_zip64=True) as out:
+            writer.begin(name)
+            with open(source, "rb") as src:
                 while block := src.read(_BLOCK):
                     if tick is not None:
                         tick()
-                    h.update(block)
-                    size += len(block)
-                    out.write(block)
-            listed.append({"name": name, "size": size, "sha256": h.hexdigest()})
-        manifest = {**manifest, "files": listed}
-        blob = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
-        zf.writestr(_info(MANIFEST, module, zf), blob)
-    return listed
+                    writer.write(block)
+            writer.end()
+        return writer.finish(manifest)
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def read_manifest(path: Path, password: str | None = None) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from .tabular import CsvWriter, ParquetWriter
 
 GENERATOR = f"claudelens_nb {__version__}"
 _ACTIVE: set[str] = set()
+_GUESS_BYTES_PER_MESSAGE = 1000  # of JSON, to guess early whether an export will be zipped
 _ACTIVE_LOCK = threading.Lock()
 
 
@@ -73,9 +74,11 @@ def _shape(conv: dict[str, Any], opts: ExportOptions) -> None:
 
 # ---------------------------------------------------------------- writers
 
-def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any],
-                   opts: ExportOptions, sanitizer: Sanitizer) -> tuple[Any, list[tuple[Path, str]]]:
-    """The writer for `fmt` and the files it will produce (each created private first)."""
+def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any], opts: ExportOptions,
+                   sanitizer: Sanitizer, copy: archive.BackgroundArchive | None = None
+                   ) -> tuple[Any, list[tuple[Path, str]]]:
+    """The writer for `fmt` and the files it will produce (each created private first);
+    JSON and JSONL also hand their bytes to `copy`, the zip being written alongside."""
     if fmt == "csv":
         w = CsvWriter(work, opts.csv_tables)
         return w, w.members()
@@ -88,9 +91,9 @@ def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any],
     path = work / f"{base}.{ext}"
     files.create_private(path)
     if fmt == "json":
-        return JsonWriter(path, meta, sanitizer), [(path, path.name)]
+        return JsonWriter(path, meta, sanitizer, copy), [(path, path.name)]
     if fmt == "jsonl":
-        return JsonlWriter(path, meta, sanitizer), [(path, path.name)]
+        return JsonlWriter(path, meta, sanitizer, copy), [(path, path.name)]
     try:
         if fmt == "markdown":
             from .markdown import MarkdownWriter as cls
@@ -197,6 +200,8 @@ class _Run:
         self.part: Path | None = None
         self.writer: Any = None
         self.reader: Prefetch | CollectionScan | None = None
+        self.zip_alongside = False  # JSON/JSONL: deflate while encoding (see `_write`)
+        self.background: archive.BackgroundArchive | None = None
 
     def discard(self) -> None:
         """Remove every partial output (and stop recording progress)."""
@@ -206,6 +211,7 @@ class _Run:
         if self.writer is not None:
             with contextlib.suppress(Exception):
                 self.writer.abort()
+        self._drop_background()
         files.remove_quietly(self.part)
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)
@@ -217,8 +223,14 @@ class _Run:
         with contextlib.suppress(Exception):
             self.writer.abort()
         self.writer = None
+        self._drop_background()
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(mode=0o700)
+
+    def _drop_background(self) -> None:
+        if self.background is not None:
+            self.background.abort()
+            self.background = None
 
     def _write(self, base: str, meta: dict[str, Any], total: int
                ) -> tuple[Sanitizer, list[tuple[Path, str]], int, int]:
@@ -228,7 +240,12 @@ class _Run:
         per_conversation = fmt in ("markdown", "pdf")
         sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
                               anonymize=opts.anonymize)
-        self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer)
+        if self.zip_alongside:
+            part = self.work / "archive.zip.part"
+            files.create_private(part)
+            self.background = archive.BackgroundArchive(part, f"{base}.{fmt}", opts.password)
+        self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer,
+                                              self.background)
         n_convs = n_msgs = 0
         emit(self.report, "Exporting", 0, total)
         for batch in self.reader.iter(self.cancel):
@@ -277,6 +294,11 @@ class _Run:
         self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
         self.work.mkdir(mode=0o700)
         per_conversation = fmt in ("markdown", "pdf")
+        # A big JSON export will be zipped: deflating it while it is encoded uses the
+        # core the encoder leaves idle. If it ends up small after all, the zip is dropped.
+        self.zip_alongside = fmt in ("json", "jsonl") and (
+            opts.compress or opts.password is not None
+            or t.messages * _GUESS_BYTES_PER_MESSAGE >= opts.compress_threshold // 2)
         self.reader = open_stream(db, self.flt, by_date=per_conversation,
                                   matched=t.conversations, chunk_size=opts.chunk_size)
         try:
@@ -304,19 +326,28 @@ class _Run:
                            "total_cost_usd": float(t.total_cost)},
                 "sanitizing": sanitizer.applied(), "encrypted": opts.password is not None,
             }
-            self.part = self.work / "archive.zip.part"
-            files.create_private(self.part)
-            done = 0
+            if self.background is not None:
+                emit(self.report, "Compressing", 0, 1)
+                self.part = self.background.dest
+                self.background.finish(manifest)
+                self.background = None
+                emit(self.report, "Compressing", 1, 1)
+            else:
+                self.part = self.work / "archive.zip.part"
+                files.create_private(self.part)
+                done = 0
 
-            def tick() -> None:
-                nonlocal done
-                check(self.cancel)
-                done += 1 << 20
-                emit(self.report, "Compressing", min(done, plain_size), plain_size)
+                def tick() -> None:
+                    nonlocal done
+                    check(self.cancel)
+                    done += 1 << 20
+                    emit(self.report, "Compressing", min(done, plain_size), plain_size)
 
-            archive.write_archive(self.part, members, manifest, password=opts.password, tick=tick)
+                archive.write_archive(self.part, members, manifest, password=opts.password,
+                                      tick=tick)
             source = self.part
         else:
+            self._drop_background()
             source = members[0][0]
         emit(self.report, "Finalizing", 0, 1)
         check(self.cancel)

@@ -20,6 +20,7 @@ import orjson
 from bson import Decimal128, ObjectId
 
 from .. import records
+from .archive import BackgroundArchive
 from .sanitize import Sanitizer
 
 FORMAT_VERSION = "1.0.0"
@@ -104,10 +105,17 @@ def envelope_head(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _BytesWriter:
-    def __init__(self, path: Path, sanitizer: Sanitizer | None = None) -> None:
+    def __init__(self, path: Path, sanitizer: Sanitizer | None = None,
+                 copy: BackgroundArchive | None = None) -> None:
         self.path = path
         self.sanitizer = sanitizer
         self._fh = open(path, "wb", buffering=_BUFFER)  # noqa: SIM115
+        self._copy = copy
+
+    def _put(self, data: bytes) -> None:
+        self._fh.write(data)
+        if self._copy is not None:
+            self._copy.write(data)
 
     def abort(self) -> None:
         self._fh.close()
@@ -116,34 +124,36 @@ class _BytesWriter:
 class JsonWriter(_BytesWriter):
     """`{"version":..., "export_date":..., "metadata":{...}, "conversations":[` one per line `]}`."""
 
-    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None) -> None:
-        super().__init__(path, sanitizer)
+    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None,
+                 copy: BackgroundArchive | None = None) -> None:
+        super().__init__(path, sanitizer, copy)
         head = encode(envelope_head(meta))
-        self._fh.write(head[:-1] + b',"conversations":[')
+        self._put(head[:-1] + b',"conversations":[')
         self._first = True
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
         if not conversations:
             return
         lead = b"\n" if self._first else b",\n"
-        self._fh.write(lead + b",\n".join(encode_conversations(conversations, self.sanitizer)))
+        self._put(lead + b",\n".join(encode_conversations(conversations, self.sanitizer)))
         self._first = False
 
     def close(self) -> None:
-        self._fh.write(b"\n]}\n")
+        self._put(b"\n]}\n")
         self._fh.close()
 
 
 class JsonlWriter(_BytesWriter):
     """A `{"_meta": ...}` line, then one conversation per line."""
 
-    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None) -> None:
-        super().__init__(path, sanitizer)
-        self._fh.write(encode({"_meta": envelope_head(meta)}) + b"\n")
+    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None,
+                 copy: BackgroundArchive | None = None) -> None:
+        super().__init__(path, sanitizer, copy)
+        self._put(encode({"_meta": envelope_head(meta)}) + b"\n")
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
         if conversations:
-            self._fh.write(b"\n".join(encode_conversations(conversations, self.sanitizer)) + b"\n")
+            self._put(b"\n".join(encode_conversations(conversations, self.sanitizer)) + b"\n")
 
     def close(self) -> None:
         self._fh.close()
