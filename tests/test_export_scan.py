@@ -1,6 +1,6 @@
 """The collection scan (one sorted pass per collection, a conversation handed on once the
 last collection holding it is read) against fetching by id, on demo data and on awkward
-layouts; stale facts; its helper process on failure."""
+layouts; a session behind its messages; its helper process on failure."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pymongo.errors import ConnectionFailure
 from claudelens_nb.errors import ExportError
 from claudelens_nb.export import export
 from claudelens_nb.export.jsonfmt import encode_conversation
-from claudelens_nb.export.scan import CollectionScan, StaleFacts
+from claudelens_nb.export.scan import CollectionScan, LateMessage, last_position
 from claudelens_nb.export.stream import BY_ID, Prefetch, open_stream, plan_chunks
 from claudelens_nb.query import Filter, session_query
 from claudelens_nb.store import collections as names
@@ -67,34 +67,42 @@ def test_conversations_across_months_orphans_and_odd_ids(db: Database) -> None:
     _session(db, "empty", jan, jan)  # a conversation with no messages is still exported
     _message(db, "zz-orphan", "o1", jan + timedelta(days=1))  # no session: left out
     _message(db, 42, "odd", jan)  # a non-string id: left out
-    _session(db, "c", jan, jan)
+    _session(db, "c", jan, jan + timedelta(days=2))
     _message(db, "c", "c0", jan + timedelta(days=2))
     convs = [c for batch in CollectionScan(db, Filter(), batch_docs=2).iter(None) for c in batch]
-    # no messages first, then by the month of the last message, by id within a month
-    assert [c["id"] for c in convs] == ["empty", "a", "c", "b"]
+    # by the month each ended in, by id within a month
+    assert [c["id"] for c in convs] == ["a", "empty", "c", "b"]
     b = convs[3]
     # timestamp order, ties by id; the months' collections are all read
     assert [m["id"] for m in b["messages"]] == ["b3", "b1", "b2", "b0"]
     assert [m["timestamp"] for m in b["messages"]] == sorted(m["timestamp"] for m in b["messages"])
-    assert convs[0]["messages"] == [] and [m["id"] for m in convs[2]["messages"]] == ["c0"]
+    assert convs[1]["messages"] == [] and [m["id"] for m in convs[2]["messages"]] == ["c0"]
     seen = {m["id"] for c in convs for m in c["messages"]}
     assert "o1" not in seen and "odd" not in seen
 
 
-def test_stale_facts_stop_the_scan_and_the_export_starts_again_by_id(db: Database) -> None:
+def test_a_message_after_its_sessions_end_makes_the_export_start_again_by_id(db: Database) -> None:
     jan = datetime(2026, 1, 10, tzinfo=UTC)
     for sid in ("a", "b"):
         _session(db, sid, jan, jan)
         _message(db, sid, f"{sid}0", jan)
-    _message(db, "x", "x0", jan + timedelta(days=40))  # makes the March collection
-    assert export(None, "jsonl", db=db).messages == 2  # the facts cache is now filled
-    # Written behind the facts' back: the sessions (their fingerprint) are unchanged.
-    _message(db, "a", "a1", jan + timedelta(days=41))
-    with pytest.raises(StaleFacts, match="'a'"):
+    # In March, while a's session still says it ended in January.
+    _message(db, "a", "a1", jan + timedelta(days=50))
+    with pytest.raises(LateMessage, match="'a'.*messages_2026_03"):
         list(CollectionScan(db, Filter()).iter(None))
     res = export(None, "jsonl", db=db)
     lines = res.path.read_text(encoding="utf-8").splitlines()[1:]
     assert res.messages == 3 and '"a1"' in lines[0] and '"b0"' in lines[1]
+
+
+def test_last_position() -> None:
+    months = ["messages_2026_01", "messages_2026_03"]
+    at = lambda m: datetime(2026, m, 5, tzinfo=UTC)  # noqa: E731
+    assert [last_position(months, at(m)) for m in (1, 2, 3, 4)] == [0, 0, 1, 1]
+    assert last_position(months, datetime(2025, 12, 1, tzinfo=UTC)) == -1
+    assert last_position(["messages", *months], datetime(2025, 12, 1, tzinfo=UTC)) == 0
+    assert last_position(["messages", *months], at(3)) == 2
+    assert last_position(months, None) == 1
 
 
 def test_open_stream_picks_the_cheaper_reader(seeded_db: Database) -> None:

@@ -19,20 +19,19 @@ from ..errors import Cancelled, ClaudeLensError, ExportError
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
 from ..query import Filter, _get_db, coerce_filter
 from ..security import sha256_file
-from ..store import facts
 from . import archive, files, jobs
 from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
 from .sanitize import Sanitizer
-from .scan import CollectionScan, StaleFacts
+from .scan import CollectionScan, LateMessage
 from .stream import Prefetch, by_chunks, open_stream
 from .tabular import CsvWriter, ParquetWriter
 
 GENERATOR = f"claudelens_nb {__version__}"
 _ACTIVE: set[str] = set()
-_GUESS_BYTES_PER_MESSAGE = 1000  # of JSON, to guess early whether an export will be zipped
 _ACTIVE_LOCK = threading.Lock()
+_GUESS_BYTES_PER_MESSAGE = 1000  # of JSON, to guess early whether an export will be zipped
 
 
 @dataclass
@@ -303,9 +302,8 @@ class _Run:
                                   matched=t.conversations, chunk_size=opts.chunk_size)
         try:
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
-        except StaleFacts:
-            # The facts cache missed a write: start again, fetching by id.
-            facts.invalidate(db)
+        except LateMessage:
+            # A session's endedAt is behind its messages: start again, fetching by id.
             self._reset()
             self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=per_conversation)
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)

@@ -2,18 +2,19 @@
 
 The sessions collection is read first (sorted by `sessionId`), then every message
 collection in `message_collection_names` order (months oldest first), each sorted by
-`sessionId, timestamp` (ClaudeLens's own index). The facts cache says which collections
-hold each conversation's messages, so a conversation is complete, and is handed on, as
-soon as the last collection holding it has passed its id. Order: conversations without
-messages first, then by the collection of their last message, by id within one.
+`sessionId, timestamp` (ClaudeLens's own index). Messages live in the collection of their
+timestamp's month, so a conversation's last message is in the month of its `endedAt`: the
+conversation is complete, and is handed on, as soon as that collection has passed its id.
+Order: by the month the conversation ended in, by id within one.
 
 Reading the collections one after another costs the server what a plain drain costs, and
 lets the writer work on one month while the server sorts the next. Memory holds the
 matching session documents, a few batches, and the messages of conversations still
 waiting for a later collection (conversations that cross a month's end).
 
-If the facts are stale (a message turns up in a collection they did not list for its
-conversation), reading stops with `StaleFacts` and the caller starts again by id.
+If a message turns up in a later collection than its conversation's `endedAt` allows
+(a session document not kept up to date), reading stops with `LateMessage` and the
+caller starts again by id.
 
 The fetching runs in a helper process (scan_worker.py) that keeps a few batches ready, so
 the server works while this process decodes, builds and writes.
@@ -27,7 +28,9 @@ import json
 import select
 import subprocess
 import sys
+from bisect import bisect_right
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,6 @@ from ..errors import ExportError
 from ..progress import CancelToken, check
 from ..query import _CODEC, Filter, conversation_of, message_query, session_query
 from ..store import collections as names
-from ..store import facts
 from ..store.connection import uri_of
 from .scan_worker import END, ERROR, HEADER
 
@@ -52,14 +54,25 @@ _WORKER = Path(__file__).with_name("scan_worker.py")
 _PIPE_BYTES = 1 << 20
 
 
-class StaleFacts(Exception):
-    """A message lies in a collection the facts cache did not list for its conversation."""
+class LateMessage(Exception):
+    """A message lies in a later collection than its conversation's `endedAt` allows."""
 
 
 def session_key(value: Any) -> str:
     """A `sessionId` as the scan orders it: MongoDB sorts null and numbers before
     strings, and such ids are left out, so "" stands for them."""
     return value if isinstance(value, str) else ""
+
+
+def last_position(collection_names: list[str], ended: datetime | None) -> int:
+    """Where (in `collection_names`, legacy first, then months in order) the last message
+    of a conversation that ended at `ended` lies: that month's collection, else the latest
+    before it, else the legacy one; -1 if none can hold it; the last if `ended` is unknown."""
+    if not isinstance(ended, datetime):
+        return len(collection_names) - 1
+    legacy = 1 if collection_names[:1] == [names.LEGACY_MESSAGES] else 0
+    months = collection_names[legacy:]
+    return bisect_right(months, names.monthly_name(ended)) - 1 + legacy
 
 
 def available(db: Database) -> bool:
@@ -74,13 +87,12 @@ class CollectionScan:
         uri = uri_of(db.client)
         if uri is None:
             raise ExportError("a collection scan needs a client made by claudelens_nb.connect()")
-        self._last = facts.last_collections(db)
+        self._names = names.message_collection_names(db)
         # Asked before the worker starts: later the server is busy sorting for it.
         self._projects = {d["_id"]: d for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1})}
         mq = message_query(flt)
         streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt), "sort": _BY_SESSION}]
-        streams += [{"coll": name, "filter": mq, "sort": _BY_SESSION_TIME}
-                    for name in names.message_collection_names(db)]
+        streams += [{"coll": name, "filter": mq, "sort": _BY_SESSION_TIME} for name in self._names]
         request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
                                "batch": batch_docs, "ahead": AHEAD})
         self._proc = subprocess.Popen(
@@ -152,9 +164,8 @@ class CollectionScan:
             if not docs:
                 break
             for s in docs:
-                sid = s.get("sessionId")
-                if isinstance(sid, str):
-                    groups.setdefault(self._last.get(sid, -1), []).append(s)
+                if isinstance(s.get("sessionId"), str):
+                    groups.setdefault(last_position(self._names, s.get("endedAt")), []).append(s)
         return groups
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
@@ -195,7 +206,8 @@ class CollectionScan:
                 if end is None:
                     continue  # a conversation the filter left out, or an orphan
                 if end < k:
-                    raise StaleFacts(f"conversation {sid!r} has messages in collection {k}")
+                    raise LateMessage(f"conversation {sid!r} has messages in {self._names[k]}, "
+                                      "after the month its session says it ended")
                 held.setdefault(sid, []).append(d)
             mark = session_key(docs[-1].get("sessionId"))
             upto = 0

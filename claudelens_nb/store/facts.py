@@ -104,17 +104,6 @@ def invalidate(db: Database, collection_names: Iterable[str] | None = None) -> N
     db[names.FACTS].delete_one({"_id": _HEAD})
 
 
-def last_collections(db: Database) -> dict[str, int]:
-    """For each session with messages, the position (in `message_collection_names` order)
-    of the last message collection that holds any of them."""
-    loaded = _load(db)
-    out: dict[str, int] = {}
-    for i, name in enumerate(names.message_collection_names(db)):
-        for sid, _types, _mods in loaded.get(name, ()):
-            out[sid] = i
-    return out
-
-
 def models(db: Database) -> list[str]:
     found: set[str] = set()
     for pairs in _load(db).values():
