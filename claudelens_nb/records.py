@@ -43,6 +43,7 @@ _TOKEN_KEYS = {
     "cache_creation": "cache_creation_input_tokens",
     "cache_read": "cache_read_input_tokens",
 }
+_TOKEN_SOURCES = frozenset(_TOKEN_KEYS.values())
 
 
 # ---------------------------------------------------------------- values
@@ -148,13 +149,19 @@ def _tool_fields(type_: str, data: Any) -> tuple[str | None, Any]:
 
 def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     """One stored message as a canonical message record (its metadata keys sorted)."""
-    usage = doc.get("usage") if isinstance(doc.get("usage"), Mapping) else None
-    tokens = {k: (usage.get(src) if usage else None) for k, src in _TOKEN_KEYS.items()}
+    usage = doc.get("usage")
+    if usage is not None and not isinstance(usage, Mapping):
+        usage = None
     kept = doc.keys() - _MESSAGE_NAMED
-    if usage and set(usage) - set(_TOKEN_KEYS.values()):
-        kept.add("usage")  # usage with fields beyond the four token counts
+    if usage:
+        tokens = {k: usage.get(src) for k, src in _TOKEN_KEYS.items()}
+        if usage.keys() - _TOKEN_SOURCES:
+            kept.add("usage")  # usage with fields beyond the four token counts
+    else:
+        tokens = dict.fromkeys(_TOKEN_KEYS)
     metadata = {k: doc[k] for k in sorted(kept)}
     tool_name, tool_input = _tool_fields(doc.get("type", ""), doc.get("messageData"))
+    cost = doc.get("costUsd")
     return {
         "id": doc.get("uuid"),
         "parent_id": doc.get("parentUuid"),
@@ -162,7 +169,7 @@ def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
         "content": doc.get("content"),
         "timestamp": doc.get("timestamp"),
         "tokens": tokens,
-        "cost_usd": to_decimal(doc.get("costUsd")),
+        "cost_usd": None if cost is None else to_decimal(cost),
         "model": doc.get("model"),
         "tool_name": tool_name,
         "tool_input": tool_input,
