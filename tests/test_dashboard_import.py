@@ -127,3 +127,30 @@ def test_a_bad_file_shows_a_red_banner_not_a_traceback(app_page, tmp_path):
     assert "broken.json" in text
     assert "Traceback" not in page.inner_text(".cl-app")
     assert page.is_disabled(".cl-start-import")
+
+
+_DROP = """([files, selector]) => {
+  const dt = new DataTransfer();
+  for (const [name, text] of files) dt.items.add(new File([text], name, {type: "application/json"}));
+  const zone = document.querySelector(selector);
+  for (const kind of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(kind, {dataTransfer: dt, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+def test_a_file_dropped_on_the_zone_is_validated(app_page, e2e_db, edited_export):
+    page = app_page
+    src, _ = edited_export
+    text = src.read_text(encoding="utf-8")
+    tab(page, "Import Data")
+    assert "Drag and drop your file here" in page.inner_text(".cl-dropzone")
+    page.evaluate(_DROP, [[["dropped_export.json", text]], ".cl-dropzone"])
+    banner(page, "cl-validation", "ok", timeout=120_000, contains="dropped_export.json is valid")
+    info = page.inner_text(".cl-file-info")
+    assert "dropped_export.json" in info and "20 conversations" in info and "601 messages" in info
+    saved = [p for p in (e2e_db.home / "uploads").rglob("*.json") if p.stat().st_size == len(text.encode())]
+    assert saved and saved[0].read_text(encoding="utf-8") == text  # the dropped bytes, unchanged
+
+    page.evaluate(_DROP, [[["a.json", "{}"], ["b.json", "{}"]], ".cl-dropzone"])
+    assert "one file at a time (got 2)" in banner(page, "cl-validation", "error", contains="one file")

@@ -16,6 +16,7 @@ from pymongo.database import Database
 
 from ..config import settings
 from ..progress import CancelToken, Progress
+from .dropzone import DropZone
 from .jobs import Debouncer, describe_error, guarded, request_cancel, run_in_thread
 from .parts import Banner, ProgressView, button, card, esc, html, human_size, money, show, when
 
@@ -77,13 +78,17 @@ class ImportTab(w.VBox):
         self.banner = Banner("cl-import-banner")
         guard = guarded(self.banner.error)
 
-        # 1. select a file
+        # 1. select a file: dropped on the zone, picked with its button, or a server path
+        self.validation = Banner("cl-validation")
+        self.dropzone = DropZone(guard(self._save_upload), self.validation.error,
+                                 accept=",".join(ALLOWED))
         self.upload = w.FileUpload(accept=",".join(ALLOWED), multiple=False,
-                                   description="Choose a file to upload (.json .jsonl .csv .zip)",
-                                   tooltip="Pick a ClaudeLens export or a compatible file (up to 100 MB)",
-                                   layout=w.Layout(width="100%"))
+                                   description="Choose File",
+                                   tooltip="Pick a ClaudeLens export or a compatible file (up to 100 MB)")
         self.upload.add_class("cl-upload")
         self.upload.observe(guard(self._uploaded), "value")
+        drop_box = w.VBox([self.dropzone, self.upload])
+        drop_box.add_class("cl-drop-box")
         atexit.register(self._drop_upload)  # an upload that was never imported
         self.server_path = w.Text(placeholder="…or a path to a file on the server (large files)",
                                   layout=w.Layout(width="auto"))
@@ -94,7 +99,6 @@ class ImportTab(w.VBox):
         self.path_btn.on_click(guard(lambda _b: self.use_server_path()))
         path_row = w.HBox([self.server_path, self.zip_password, self.path_btn])
         path_row.add_class("cl-path-row")
-        self.validation = Banner("cl-validation")
 
         # 2. review
         self.file_info = Banner("cl-file-info")
@@ -138,7 +142,7 @@ class ImportTab(w.VBox):
 
         super().__init__([
             card("1. Select File to Import", "Upload your ClaudeLens export file or a compatible format",
-                 self.upload, path_row, self.validation),
+                 drop_box, path_row, self.validation),
             self.review,
             self.conflicts_card,
             card("4. Import Progress", "Stages: Validating → Importing → Processing messages → Finalizing",
@@ -154,17 +158,7 @@ class ImportTab(w.VBox):
         if not files:
             return
         item = files[0]
-        name = str(item["name"])
-        self._drop_upload()
-        ext = Path(name).suffix.lower()
-        folder = settings().upload_dir
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        private = Path(tempfile.mkdtemp(prefix="upload-", dir=folder))
-        target = private / f"{uuid.uuid4().hex}{ext if ext in ALLOWED else '.upload'}"
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(item["content"])
-        self.uploaded = target
+        self._save_upload(str(item["name"]), item["content"])
         # Free the kernel-side copy of the bytes.
         self._syncing = True
         try:
@@ -173,6 +167,19 @@ class ImportTab(w.VBox):
             pass
         finally:
             self._syncing = False
+
+    def _save_upload(self, name: str, content: bytes | memoryview) -> None:
+        """Keep an uploaded file in a private temp folder, then validate it."""
+        self._drop_upload()
+        ext = Path(name).suffix.lower()
+        folder = settings().upload_dir
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private = Path(tempfile.mkdtemp(prefix="upload-", dir=folder))
+        target = private / f"{uuid.uuid4().hex}{ext if ext in ALLOWED else '.upload'}"
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        self.uploaded = target
         self.choose(target, name)
 
     def use_server_path(self) -> None:
