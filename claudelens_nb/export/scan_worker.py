@@ -34,7 +34,9 @@ def fetch(request: dict[str, Any], send: Any) -> None:
     try:
         db = client[request["db"]]
         for i, s in enumerate(request["streams"]):
-            cursor = db[s["coll"]].find_raw_batches(s["filter"], batch_size=request["batch"])
+            # allow_disk_use: a MongoDB without ClaudeLens's sessionId index must sort in memory.
+            cursor = db[s["coll"]].find_raw_batches(s["filter"], batch_size=request["batch"],
+                                                    allow_disk_use=True)
             with cursor.sort([tuple(k) for k in s["sort"]]) as batches:
                 for batch in batches:
                     send(i, batch)
