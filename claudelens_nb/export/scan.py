@@ -9,8 +9,8 @@ Order: by the month the conversation ended in, by id within one.
 
 Reading the collections one after another costs the server what a plain drain costs, and
 lets the writer work on one month while the server sorts the next. Memory holds the
-matching session documents, a few batches, and the messages of conversations still
-waiting for a later collection (conversations that cross a month's end).
+matching session documents (raw BSON), a few batches, and the messages of conversations
+still waiting for a later collection (conversations that cross a month's end).
 
 If a message turns up in a later collection than its conversation's `endedAt` allows
 (a session document not kept up to date), reading stops with `LateMessage` and the
@@ -144,28 +144,33 @@ class CollectionScan:
             raise ExportError(f"reading the export failed: {message}")
         return stream, data
 
-    def _batches(self, cancel: CancelToken | None) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(stream, decoded batch) in order; an empty batch ends a stream."""
+    def _frames(self, cancel: CancelToken | None) -> Iterator[tuple[int, bytes]]:
+        """(stream, raw BSON batch) in order; an empty batch ends a stream."""
         while True:
             stream, data = self._frame(cancel)
             if stream == END:
                 return
-            yield stream, bson.decode_all(data, _CODEC) if data else []
+            yield stream, data
 
     # ---------------------------------------------------------- joining
 
-    def _sessions(self, batches: Iterator[tuple[int, list[dict[str, Any]]]]
-                  ) -> dict[int, list[dict[str, Any]]]:
-        """The matching sessions (stream 0), grouped by their last collection, by id."""
-        groups: dict[int, list[dict[str, Any]]] = {}
-        for stream, docs in batches:
+    def _sessions(self, frames: Iterator[tuple[int, bytes]]) -> dict[int, list[tuple[str, bytes]]]:
+        """The matching sessions (stream 0) as (id, raw BSON), grouped by their last
+        collection, by id. Kept raw until written: a sixth of the memory of decoded ones."""
+        groups: dict[int, list[tuple[str, bytes]]] = {}
+        for stream, data in frames:
             if stream != 0:
                 raise ExportError(f"reading the export failed: stream {stream} came first")
-            if not docs:
+            if not data:
                 break
-            for s in docs:
-                if isinstance(s.get("sessionId"), str):
-                    groups.setdefault(last_position(self._names, s.get("endedAt")), []).append(s)
+            view, pos = memoryview(data), 0
+            for s in bson.decode_all(data, _CODEC):
+                size = int.from_bytes(view[pos:pos + 4], "little")
+                raw, pos = bytes(view[pos:pos + size]), pos + size
+                sid = s.get("sessionId")
+                if isinstance(sid, str):
+                    k = last_position(self._names, s.get("endedAt"))
+                    groups.setdefault(k, []).append((sid, raw))
         return groups
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
@@ -175,17 +180,18 @@ class CollectionScan:
             self.close()
 
     def _iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
-        batches = self._batches(cancel)
-        groups = self._sessions(batches)
-        ends = {s["sessionId"]: k for k, group in groups.items() for s in group}
+        frames = self._frames(cancel)
+        groups = self._sessions(frames)
+        ends = {sid: k for k, group in groups.items() for sid, _ in group}
         held: dict[str, list[dict[str, Any]]] = {}  # messages of conversations not yet complete
         out: list[dict[str, Any]] = []
         out_msgs = 0
 
-        def emit(group: list[dict[str, Any]], upto: int) -> Iterator[list[dict[str, Any]]]:
+        def emit(group: list[tuple[str, bytes]], upto: int) -> Iterator[list[dict[str, Any]]]:
             nonlocal out, out_msgs
-            for s in group[:upto]:
-                msgs = held.pop(s["sessionId"], [])
+            for sid, raw in group[:upto]:
+                s = bson.decode(raw, _CODEC)
+                msgs = held.pop(sid, [])
                 out.append(conversation_of(s, self._projects.get(s.get("projectId")), msgs))
                 out_msgs += len(msgs) + 1
                 if out_msgs >= YIELD_MESSAGES:
@@ -194,12 +200,13 @@ class CollectionScan:
             del group[:upto]
 
         yield from emit(groups.get(-1, []), len(groups.get(-1, [])))
-        for stream, docs in batches:
+        for stream, data in frames:
             k = stream - 1  # this message collection's position
             group = groups.get(k, [])
-            if not docs:  # the collection is done: so is every conversation ending in it
+            if not data:  # the collection is done: so is every conversation ending in it
                 yield from emit(group, len(group))
                 continue
+            docs = bson.decode_all(data, _CODEC)
             for d in docs:
                 sid = d.get("sessionId")
                 end = ends.get(sid) if type(sid) is str else None
@@ -211,7 +218,7 @@ class CollectionScan:
                 held.setdefault(sid, []).append(d)
             mark = session_key(docs[-1].get("sessionId"))
             upto = 0
-            while upto < len(group) and group[upto]["sessionId"] < mark:
+            while upto < len(group) and group[upto][0] < mark:
                 upto += 1
             yield from emit(group, upto)
         for group in groups.values():  # none left unless the collections changed meanwhile
