@@ -154,3 +154,12 @@ def test_a_file_dropped_on_the_zone_is_validated(app_page, e2e_db, edited_export
 
     page.evaluate(_DROP, [[["a.json", "{}"], ["b.json", "{}"]], ".cl-dropzone"])
     assert "one file at a time (got 2)" in banner(page, "cl-validation", "error", contains="one file")
+    # Above the upload limit: refused in the browser, before any byte is sent.
+    page.evaluate("""() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(100 * 1024 * 1024 + 1)], "huge.json"));
+      document.querySelector(".cl-dropzone").dispatchEvent(
+        new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""")
+    text = banner(page, "cl-validation", "error", contains="huge.json")
+    assert "100.0 MB" in text and "path on the server" in text

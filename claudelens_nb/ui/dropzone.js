@@ -21,6 +21,16 @@ function render({ model, el }) {
       return;
     }
     const file = files[0];
+    const limit = model.get("max_bytes");
+    if (limit && file.size > limit) {
+      const mb = (n) => (n / 1024 / 1024).toFixed(1);
+      model.send({
+        kind: "error",
+        message: `${file.name} is ${mb(file.size)} MB, above the ${mb(limit)} MB a browser upload ` +
+          "can carry: give its path on the server instead.",
+      });
+      return;
+    }
     el.classList.add("cl-drop-busy");
     try {
       const bytes = await file.arrayBuffer();

@@ -16,10 +16,11 @@ class DropZone(anywidget.AnyWidget):
 
     _esm = Path(__file__).with_name("dropzone.js")
     accept = traitlets.Unicode("").tag(sync=True)
+    max_bytes = traitlets.Int(0).tag(sync=True)  # larger files are refused in the browser
 
     def __init__(self, on_file: Callable[[str, bytes], None], on_error: Callable[[str], None],
-                 accept: str = "", **kwargs: Any) -> None:
-        super().__init__(accept=accept, **kwargs)
+                 accept: str = "", max_bytes: int = 0, **kwargs: Any) -> None:
+        super().__init__(accept=accept, max_bytes=max_bytes, **kwargs)
         self._on_file, self._on_error = on_file, on_error
         self.on_msg(self._received)
 

@@ -24,6 +24,7 @@ ALLOWED = (".json", ".jsonl", ".csv", ".zip")
 STRATEGIES = ["skip", "replace", "merge"]
 STAGES = ["Validating", "Importing", "Processing messages", "Finalizing"]
 MAX_CONFLICT_CARDS = 50
+UPLOAD_MAX_BYTES = 100 * 1024 * 1024  # one websocket message carries a browser upload
 
 
 def _label(target: str) -> str:
@@ -81,7 +82,7 @@ class ImportTab(w.VBox):
         # 1. select a file: dropped on the zone, picked with its button, or a server path
         self.validation = Banner("cl-validation")
         self.dropzone = DropZone(guard(self._save_upload), self.validation.error,
-                                 accept=",".join(ALLOWED))
+                                 accept=",".join(ALLOWED), max_bytes=UPLOAD_MAX_BYTES)
         self.upload = w.FileUpload(accept=",".join(ALLOWED), multiple=False,
                                    description="Choose File",
                                    tooltip="Pick a ClaudeLens export or a compatible file (up to 100 MB)")
