@@ -2,22 +2,22 @@
 
 Run as a script (`python scan_worker.py`), so it imports pymongo and nothing of ours. It
 reads one request from stdin (a length-prefixed BSON document: uri, db, streams, batch,
-ahead) and answers on stdout with frames `<stream:int32><length:uint32><raw BSON batch>`.
+ahead_bytes) and answers on stdout with frames `<stream:int32><length:uint32><raw BSON batch>`.
 A zero length ends a stream; stream -1 ends the answer; stream -2 carries an error as JSON.
 
-Streams are drained one after another, in the order asked. Up to `ahead` batches wait
-in a queue while stdout is busy, so the server sorts the next collection while the reader
-still decodes the last one. Why a process: in the reader's process a fetching thread
+Streams are drained one after another, in the order asked. Up to `ahead_bytes` of
+batches wait in a queue while stdout is busy, so the server sorts the next collection
+while the reader still decodes the last ones. Why a process: in the reader's process a fetching thread
 loses so much time waiting for the GIL that the server sits idle half the time.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import struct
 import sys
 import threading
+from collections import deque
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<iI")
@@ -45,6 +45,34 @@ def fetch(request: dict[str, Any], send: Any) -> None:
         client.close()
 
 
+class Frames:
+    """Frames waiting for stdout: at most `limit` bytes of them, and always room for one."""
+
+    def __init__(self, limit: int) -> None:
+        self._items: deque[tuple[int, bytes] | None] = deque()
+        self._bytes = 0
+        self._limit = limit
+        self._changed = threading.Condition()
+
+    def put(self, frame: tuple[int, bytes] | None) -> None:
+        size = len(frame[1]) if frame else 0
+        with self._changed:
+            while self._items and self._bytes + size > self._limit:
+                self._changed.wait()
+            self._items.append(frame)
+            self._bytes += size
+            self._changed.notify_all()
+
+    def get(self) -> tuple[int, bytes] | None:
+        with self._changed:
+            while not self._items:
+                self._changed.wait()
+            frame = self._items.popleft()
+            self._bytes -= len(frame[1]) if frame else 0
+            self._changed.notify_all()
+            return frame
+
+
 def _read_request(stdin: BinaryIO) -> dict[str, Any]:
     import bson
 
@@ -55,7 +83,7 @@ def _read_request(stdin: BinaryIO) -> dict[str, Any]:
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     request = _read_request(stdin)
-    frames: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=max(1, request["ahead"]))
+    frames = Frames(request["ahead_bytes"])
 
     def write() -> None:
         try:
