@@ -96,12 +96,19 @@ def test_csv_single_table(seeded_db: Database) -> None:
     assert rows[0] == MESSAGE_COLUMNS and len(rows) == 601
 
 
-def test_parquet_typed_tables(seeded_db: Database) -> None:
+def test_parquet_typed_tables(seeded_db: Database, monkeypatch) -> None:
+    from claudelens_nb.export import scan
+
+    monkeypatch.setattr(scan, "YIELD_MESSAGES", 50)  # many small batches reach the writer
     res = export({"message_types": ["user", "assistant"]}, "parquet", db=seeded_db)
     with zipfile.ZipFile(res.path) as zf:
         assert sorted(zf.namelist()) == ["conversations.parquet", MANIFEST, "messages.parquet"]
         msgs = pq.read_table(io.BytesIO(zf.read("messages.parquet")))
         convs = pq.read_table(io.BytesIO(zf.read("conversations.parquet")))
+        # Row groups of up to 10,000 rows, not one per chunk of conversations written.
+        groups = [pq.ParquetFile(io.BytesIO(zf.read(n))).metadata.num_row_groups
+                  for n in ("conversations.parquet", "messages.parquet")]
+    assert groups == [1, 1]
     assert msgs.schema.field("timestamp").type == pa.timestamp("ms", tz="UTC")
     assert msgs.schema.field("cost_usd").type == pa.float64()
     assert msgs.schema.field("tokens_input").type == pa.int64()

@@ -122,7 +122,7 @@ MESSAGE_SCHEMA = pa.schema([
     ("cost_usd", pa.float64()), ("model", pa.string()), ("tool_name", pa.string()),
     ("tool_input", pa.string()), ("is_sidechain", pa.bool_()),
 ])
-ROW_GROUP_ROWS = 20_000
+ROW_GROUP_ROWS = 10_000
 
 
 def _int(v: Any) -> int | None:
@@ -138,7 +138,7 @@ def _json_or_none(v: Any) -> str | None:
 
 
 class ParquetWriter:
-    """conversations.parquet and messages.parquet, typed, one row group per ~20k rows."""
+    """conversations.parquet and messages.parquet, typed, one row group per ~10k rows."""
 
     def __init__(self, folder: Path) -> None:
         self._conv_path = folder / "conversations.parquet"
@@ -146,9 +146,10 @@ class ParquetWriter:
         self._conv = pq.ParquetWriter(self._conv_path, CONVERSATION_SCHEMA, compression="zstd")
         self._msg = pq.ParquetWriter(self._msg_path, MESSAGE_SCHEMA, compression="zstd")
         self._pending: dict[str, list[Any]] = {n: [] for n in MESSAGE_SCHEMA.names}
+        self._pending_convs: dict[str, list[Any]] = {n: [] for n in CONVERSATION_SCHEMA.names}
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
-        cols: dict[str, list[Any]] = {n: [] for n in CONVERSATION_SCHEMA.names}
+        cols = self._pending_convs
         for c in conversations:
             dur = c.get("duration_seconds")
             for name, value in (
@@ -163,7 +164,8 @@ class ParquetWriter:
             ):
                 cols[name].append(value)
             self._add_messages(c)
-        self._conv.write_table(pa.table(cols, schema=CONVERSATION_SCHEMA))
+        if len(cols["conversation_id"]) >= ROW_GROUP_ROWS:
+            self._flush_conversations()
         if len(self._pending["message_id"]) >= ROW_GROUP_ROWS:
             self._flush()
 
@@ -194,11 +196,17 @@ class ParquetWriter:
             self._msg.write_table(pa.table(self._pending, schema=MESSAGE_SCHEMA))
             self._pending = {n: [] for n in MESSAGE_SCHEMA.names}
 
+    def _flush_conversations(self) -> None:
+        if self._pending_convs["conversation_id"]:
+            self._conv.write_table(pa.table(self._pending_convs, schema=CONVERSATION_SCHEMA))
+            self._pending_convs = {n: [] for n in CONVERSATION_SCHEMA.names}
+
     def members(self) -> list[tuple[Path, str]]:
         return [(self._conv_path, self._conv_path.name), (self._msg_path, self._msg_path.name)]
 
     def close(self) -> None:
         self._flush()
+        self._flush_conversations()
         self._conv.close()
         self._msg.close()
 
