@@ -51,3 +51,49 @@ def test_facts_follow_new_messages(seeded_db, monkeypatch) -> None:
     facts.invalidate(seeded_db, [coll.name])
     assert "claude-3-opus-20240229" in facts.models(seeded_db)
     assert "claude-3-haiku-20240307" not in facts.models(seeded_db)
+
+
+def _computed(monkeypatch) -> list[str]:
+    """Record which collections the facts recompute."""
+    seen: list[str] = []
+    real = facts._compute
+
+    def spy(db, name):
+        seen.append(name)
+        return real(db, name)
+
+    monkeypatch.setattr(facts, "_compute", spy)
+    monkeypatch.setattr(facts, "_RECENT_SECONDS", 0.0)
+    return seen
+
+
+def test_only_the_months_of_updated_sessions_are_recomputed(seeded_db, monkeypatch) -> None:
+    facts.type_counts(seeded_db)  # computed and stored
+    seen = _computed(monkeypatch)
+    june = datetime(2026, 6, 15, tzinfo=UTC)
+    sid = "new-session"
+    seeded_db[names.SESSIONS].insert_one({
+        "sessionId": sid, "startedAt": june, "endedAt": june, "messageCount": 2,
+        "createdAt": june, "updatedAt": datetime.now(UTC)})
+    coll = names.collection_for(seeded_db, june)
+    for i, model in enumerate(["claude-new-model", None]):
+        coll.insert_one({"uuid": f"n{i}", "sessionId": sid, "type": "assistant" if model else "user",
+                         "model": model, "timestamp": june})
+    counts = facts.type_counts(seeded_db)
+    assert seen == ["messages_2026_06"]
+    assert counts == Counter(m["type"] for m in _messages(seeded_db))
+    assert "claude-new-model" in facts.models(seeded_db)
+    assert seen == ["messages_2026_06"]  # unchanged since: nothing more recomputed
+
+
+def test_an_unexplained_change_recomputes_everything(seeded_db, monkeypatch) -> None:
+    facts.type_counts(seeded_db)
+    seen = _computed(monkeypatch)
+    s = seeded_db[names.SESSIONS].find_one()
+    # A message added and counted, but updatedAt left alone: which month it went to is unknown.
+    coll = names.collection_for(seeded_db, datetime(2026, 7, 2, tzinfo=UTC))
+    coll.insert_one({"uuid": "x1", "sessionId": s["sessionId"], "type": "system",
+                     "timestamp": datetime(2026, 7, 2, tzinfo=UTC)})
+    seeded_db[names.SESSIONS].update_one({"_id": s["_id"]}, {"$inc": {"messageCount": 1}})
+    assert facts.type_counts(seeded_db) == Counter(m["type"] for m in _messages(seeded_db))
+    assert sorted(seen) == names.message_collection_names(seeded_db)

@@ -2,11 +2,15 @@
 our own `claudelens_nb_facts` collection so pickers, model filters and previews answer in
 milliseconds instead of scanning every message.
 
-The facts are recomputed (one `$group` per message collection) when the fingerprint of the
-small sessions collection changes (how many sessions, the sum of their messageCount, the
-latest updatedAt: ClaudeLens's ingest and our writers update them with every message) or
-the set of message collections changes, and when a writer of ours calls `invalidate`.
-Counting a message collection itself is too slow on some servers to serve as the check.
+The facts are checked against a fingerprint of the small sessions collection (how many
+sessions, the sum of their messageCount, the latest updatedAt: ClaudeLens's ingest and our
+writers update them with every message) and the set of message collections. When it
+changes, only the collections spanned by the sessions updated since are recomputed (one
+`$group` each): a live ClaudeLens adds to the current month, and the other months keep
+their facts. Everything is recomputed when the change is not accounted for that way
+(sessions removed, counts the updated sessions do not explain), and after a writer of ours
+calls `invalidate`. Counting a message collection itself is too slow on some servers to
+serve as the check.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
@@ -77,22 +82,69 @@ def _load(db: Database) -> dict[str, list]:
     return out
 
 
+def _months(start: datetime, end: datetime) -> list[str]:
+    """The monthly collection names from `start`'s month to `end`'s."""
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"messages_{y:04d}_{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _stale(db: Database, old: dict[str, Any], new: dict[str, Any],
+           have: dict[str, list]) -> set[str] | None:
+    """The collections a change since the `old` fingerprint can have touched: those spanned
+    by the sessions updated since, and new ones. None (recompute all) when the change is
+    not accounted for: sessions removed, or message counts the updated sessions do not
+    explain (a writer that left `updatedAt` alone)."""
+    if new["sessions"] < old.get("sessions", 0) or not isinstance(old.get("updated"), datetime):
+        return None
+    changed = list(db[names.SESSIONS].find(
+        {"updatedAt": {"$gt": old["updated"]}},
+        {"sessionId": 1, "startedAt": 1, "endedAt": 1, "messageCount": 1, "_id": 0}))
+    counted: Counter = Counter()
+    for pairs in have.values():
+        for sid, types, _mods in pairs:
+            counted[sid] += sum(types.values())
+    explained = sum(int(s.get("messageCount") or 0) - counted.get(s.get("sessionId"), 0)
+                    for s in changed)
+    if explained != new["messages"] - old.get("messages", 0):
+        return None
+    present = set(new["collections"])
+    stale = present - set(old.get("collections") or [])
+    if changed and names.LEGACY_MESSAGES in present:
+        stale.add(names.LEGACY_MESSAGES)  # any session's messages may live there
+    for s in changed:
+        start, end = s.get("startedAt"), s.get("endedAt")
+        if not isinstance(start, datetime) or not isinstance(end, datetime) or end < start:
+            return None
+        stale.update(n for n in _months(start, end) if n in present)
+    return stale
+
+
 def _load_checked(db: Database) -> dict[str, list]:
     store = db[names.FACTS]
     collection_names = names.message_collection_names(db)
     fingerprint = _fingerprint(db, collection_names)
     head = store.find_one({"_id": _HEAD})
-    if head and head.get("version") == FACTS_VERSION and head.get("fingerprint") == fingerprint:
+    have: dict[str, list] = {}
+    if head and head.get("version") == FACTS_VERSION:
         have = {d["_id"]: d["pairs"] for d in store.find({"_id": {"$in": collection_names}})}
-        if set(have) == set(collection_names):
+        if head.get("fingerprint") == fingerprint and set(have) == set(collection_names):
             return have
-    out = {name: _compute(db, name)["pairs"] for name in collection_names}
+    stale = _stale(db, head["fingerprint"], fingerprint, have) if have and head else None
+    if stale is None:
+        stale = set(collection_names)
+    stale |= set(collection_names) - set(have)
+    out = {name: _compute(db, name)["pairs"] if name in stale else have[name]
+           for name in collection_names}
     # Too many sessions in one month to cache, or no write permission: answer from this
     # computation and try again next time.
     with contextlib.suppress(DocumentTooLarge, PyMongoError):
-        store.delete_many({})
-        for name, pairs in out.items():
-            store.insert_one({"_id": name, "pairs": pairs})
+        store.delete_one({"_id": _HEAD})
+        store.delete_many({"_id": {"$nin": collection_names}})
+        for name in stale:
+            store.replace_one({"_id": name}, {"_id": name, "pairs": out[name]}, upsert=True)
         store.insert_one({"_id": _HEAD, "version": FACTS_VERSION, "fingerprint": fingerprint})
     return out
 
