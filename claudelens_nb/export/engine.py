@@ -268,6 +268,30 @@ class _Run:
                  batch[-1].get("title") if batch else None)
         return sanitizer, members, n_convs, n_msgs
 
+    def _archive(self, members: list[tuple[Path, str]], manifest: dict[str, Any],
+                 plain_size: int) -> Path:
+        """The zip of `members` and `manifest`: the one written alongside, or one made now."""
+        assert self.work is not None
+        if self.background is not None:
+            emit(self.report, "Compressing", 0, 1)
+            self.part = self.background.dest
+            self.background.finish(manifest)
+            self.background = None
+            emit(self.report, "Compressing", 1, 1)
+            return self.part
+        self.part = self.work / "archive.zip.part"
+        files.create_private(self.part)
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            check(self.cancel)
+            done += 1 << 20
+            emit(self.report, "Compressing", min(done, plain_size), plain_size)
+
+        archive.write_archive(self.part, members, manifest, password=self.opts.password, tick=tick)
+        return self.part
+
     def go(self) -> ExportResult:
         db, opts, fmt = self.db, self.opts, self.fmt
         created: datetime = self.job["created_at"]
@@ -324,26 +348,7 @@ class _Run:
                            "total_cost_usd": float(t.total_cost)},
                 "sanitizing": sanitizer.applied(), "encrypted": opts.password is not None,
             }
-            if self.background is not None:
-                emit(self.report, "Compressing", 0, 1)
-                self.part = self.background.dest
-                self.background.finish(manifest)
-                self.background = None
-                emit(self.report, "Compressing", 1, 1)
-            else:
-                self.part = self.work / "archive.zip.part"
-                files.create_private(self.part)
-                done = 0
-
-                def tick() -> None:
-                    nonlocal done
-                    check(self.cancel)
-                    done += 1 << 20
-                    emit(self.report, "Compressing", min(done, plain_size), plain_size)
-
-                archive.write_archive(self.part, members, manifest, password=opts.password,
-                                      tick=tick)
-            source = self.part
+            source = self._archive(members, manifest, plain_size)
         else:
             self._drop_background()
             source = members[0][0]
