@@ -151,3 +151,17 @@ def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Databas
         assert res.conversations == 20 and res.messages == 600
     finally:
         own.close()
+
+
+def test_a_worker_that_dies_is_reported_with_its_last_words(seeded_db: Database, tmp_path,
+                                                             monkeypatch) -> None:
+    from claudelens_nb.export import scan
+
+    broken = tmp_path / "worker.py"
+    # More than a pipe holds on stderr: the worker must still be able to die.
+    broken.write_text("import sys\nsys.stderr.write('x' * 200_000 + '\\nboom: worker broke\\n')\n"
+                      "sys.exit(3)\n")
+    monkeypatch.setattr(scan, "_WORKER", broken)
+    reader = CollectionScan(seeded_db, Filter())
+    with pytest.raises(ExportError, match="ended unexpectedly: boom: worker broke"):
+        list(reader.iter(None))

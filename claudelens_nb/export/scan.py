@@ -28,6 +28,7 @@ import json
 import select
 import subprocess
 import sys
+import tempfile
 from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime
@@ -97,10 +98,13 @@ class CollectionScan:
         streams += [{"coll": name, "filter": mq, "sort": _BY_SESSION_TIME} for name in self._names]
         request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
                                "batch": batch_docs, "ahead_bytes": AHEAD_BYTES})
+        # A file, not a pipe, for the worker's stderr: nobody reads it until the worker
+        # dies, and a full pipe would block it.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._proc = subprocess.Popen(
             # -P: the worker's folder (ours) must not shadow the modules it imports.
             [sys.executable, "-P", str(_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, bufsize=0,
+            stderr=self._stderr, bufsize=0,
         )
         with contextlib.suppress(OSError):  # a bigger pipe: fewer reads per batch (Linux)
             fcntl.fcntl(self._proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
@@ -125,7 +129,8 @@ class CollectionScan:
 
     def _died(self) -> None:
         self._proc.wait()
-        err = (self._proc.stderr.read() if self._proc.stderr else b"").decode("utf-8", "replace")
+        self._stderr.seek(0)
+        err = self._stderr.read().decode("utf-8", "replace")
         tail = err.strip().splitlines()[-1] if err.strip() else f"exit code {self._proc.returncode}"
         raise ExportError(f"the export's reading process ended unexpectedly: {tail}")
 
@@ -233,6 +238,6 @@ class CollectionScan:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        for fh in (self._proc.stdout, self._proc.stderr):
+        for fh in (self._proc.stdout, self._stderr):
             if fh is not None:
                 fh.close()
