@@ -1,9 +1,10 @@
-"""The JSON envelope and JSONL writers: one conversation encoded at a time, straight to disk.
+"""The JSON envelope and JSONL writers: a batch of conversations encoded at a time, straight
+to disk (and, for a big export, to the zip written alongside).
 
 Encoding is orjson with a `default` hook for datetimes (our one spelling, milliseconds and
 a Z), money and ids: the same data as `records.record_to_json`, without first copying
-every record into plain data. Sanitising looks for secret candidates once per
-conversation in the encoded bytes and re-encodes only the messages it had to change.
+every record into plain data. Sanitising looks for secret candidates once per batch in
+the encoded messages and re-encodes only the messages it had to change.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_right
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,10 @@ FORMAT_VERSION = "1.0.0"
 META_KEYS = ("total_conversations", "total_messages", "total_cost_usd", "date_range", "filters",
              "generator")
 _BUFFER = 1 << 20
-_ZERO = timedelta(0)
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _default(o: Any) -> Any:
-    if type(o) is datetime and o.utcoffset() == _ZERO and o.year >= 1000:
-        # Same text as records.iso (milliseconds truncated, Z), without its conversions.
-        return o.isoformat(timespec="milliseconds")[:-6] + "Z"
     if isinstance(o, datetime):
         return records.iso(o)
     if isinstance(o, Decimal):
