@@ -161,7 +161,6 @@ def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
         tokens = dict.fromkeys(_TOKEN_KEYS)
     metadata = {k: doc[k] for k in sorted(kept)}
     tool_name, tool_input = _tool_fields(doc.get("type", ""), doc.get("messageData"))
-    cost = doc.get("costUsd")
     return {
         "id": doc.get("uuid"),
         "parent_id": doc.get("parentUuid"),
@@ -169,7 +168,7 @@ def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
         "content": doc.get("content"),
         "timestamp": doc.get("timestamp"),
         "tokens": tokens,
-        "cost_usd": None if cost is None else to_decimal(cost),
+        "cost_usd": to_decimal(doc.get("costUsd")),
         "model": doc.get("model"),
         "tool_name": tool_name,
         "tool_input": tool_input,

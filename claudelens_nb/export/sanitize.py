@@ -180,13 +180,13 @@ class Sanitizer:
             text = _HOME_RE.sub(home, text)
         return text
 
-    def to_check(self, encoded: list[bytes]) -> list[int]:
-        """Which of these encoded messages (UTF-8 JSON) a rule could change."""
+    def to_check(self, values: list[bytes] | list[str]) -> list[int]:
+        """Which of these texts (or encoded messages, UTF-8 JSON) a rule could change."""
         if not self._steps:
             return []
         if self.redact_pii or self.anonymize:
-            return list(range(len(encoded)))
-        return secret_candidates(encoded)
+            return list(range(len(values)))
+        return secret_candidates(values)
 
     def text(self, value: str) -> str:
         for step in self._steps:
@@ -244,11 +244,7 @@ class Sanitizer:
             c["tags"] = [self.text(t) if isinstance(t, str) else t for t in c.get("tags") or []]
         msgs = [m for c in convs for m in c.get("messages") or ()]
         texts = [m.get("content") for m in msgs]
-        if self.redact_pii or self.anonymize:
-            check: Iterable[int] = range(len(msgs))
-        else:  # secrets only: the texts holding a candidate, found in one pass over all
-            check = secret_candidates([t if isinstance(t, str) else "" for t in texts])
-        for i in check:
+        for i in self.to_check([t if isinstance(t, str) else "" for t in texts]):
             if isinstance(texts[i], str):
                 msgs[i]["content"] = self.text(texts[i])
         for m in msgs:
