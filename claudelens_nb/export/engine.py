@@ -194,6 +194,7 @@ class _Run:
         self.db, self.flt, self.fmt, self.opts, self.job = db, flt, fmt, opts, job
         self.report, self.cancel, self.path, self.recorder = report, cancel, path, recorder
         self.job_id: str = job["_id"]
+        self.per_conversation = fmt in ("markdown", "pdf")  # one conversation at a time, oldest first
         self.work: Path | None = None
         self.final: Path | None = None
         self.part: Path | None = None
@@ -205,24 +206,25 @@ class _Run:
     def discard(self) -> None:
         """Remove every partial output (and stop recording progress)."""
         self.recorder.close()
+        self._stop_streaming()
+        files.remove_quietly(self.part)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def _stop_streaming(self) -> None:
+        """Close the reader and drop the writer and the zip written alongside."""
         if self.reader is not None:
             self.reader.close()
         if self.writer is not None:
             with contextlib.suppress(Exception):
                 self.writer.abort()
+            self.writer = None
         self._drop_background()
-        files.remove_quietly(self.part)
-        if self.work is not None:
-            shutil.rmtree(self.work, ignore_errors=True)
 
     def _reset(self) -> None:
-        """Drop the reader, the writer and the work folder's files, keeping the folder."""
-        assert self.reader is not None and self.writer is not None and self.work is not None
-        self.reader.close()
-        with contextlib.suppress(Exception):
-            self.writer.abort()
-        self.writer = None
-        self._drop_background()
+        """Stop streaming and empty the work folder, to start again."""
+        assert self.work is not None
+        self._stop_streaming()
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(mode=0o700)
 
@@ -236,7 +238,6 @@ class _Run:
         """Stream every conversation from the reader into the format's member files."""
         assert self.reader is not None and self.work is not None
         fmt, opts = self.fmt, self.opts
-        per_conversation = fmt in ("markdown", "pdf")
         sanitizer = Sanitizer(remove_secrets=opts.remove_secrets, redact_pii=opts.redact_pii,
                               anonymize=opts.anonymize)
         if self.zip_alongside:
@@ -253,10 +254,10 @@ class _Run:
             # JSON writers sanitise while encoding; tables only what they show.
             if fmt in ("csv", "parquet"):
                 sanitizer.table_fields(batch)
-            elif per_conversation:
+            elif self.per_conversation:
                 sanitizer.conversations(batch)
             check(self.cancel)
-            if per_conversation:
+            if self.per_conversation:
                 for conv in batch:
                     self.writer.write([conv])
                     check(self.cancel)
@@ -316,20 +317,19 @@ class _Run:
         base = self.final.name.rsplit(".", 1)[0] if "." in self.final.name else self.final.name
         self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
         self.work.mkdir(mode=0o700)
-        per_conversation = fmt in ("markdown", "pdf")
         # A big JSON export will be zipped: deflating it while it is encoded uses the
         # core the encoder leaves idle. If it ends up small after all, the zip is dropped.
         self.zip_alongside = fmt in ("json", "jsonl") and (
             opts.compress or opts.password is not None
             or t.messages * _GUESS_BYTES_PER_MESSAGE >= opts.compress_threshold // 2)
-        self.reader = open_stream(db, self.flt, by_date=per_conversation,
+        self.reader = open_stream(db, self.flt, by_date=self.per_conversation,
                                   matched=t.conversations, chunk_size=opts.chunk_size)
         try:
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
         except LateMessage:
             # A session's endedAt is behind its messages: start again, fetching by id.
             self._reset()
-            self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=per_conversation)
+            self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=self.per_conversation)
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
         self.writer.close()
         self.writer = None
