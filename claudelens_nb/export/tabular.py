@@ -137,19 +137,34 @@ def _json_or_none(v: Any) -> str | None:
     return encode(v).decode("utf-8")
 
 
+class _RowGroups:
+    """One Parquet file's rows, gathered column by column and written a row group at a time."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path, self.schema = path, schema
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.cols: dict[str, list[Any]] = {n: [] for n in schema.names}
+
+    def flush(self, at_least: int = 1) -> None:
+        """Write what is gathered as one row group, if it holds `at_least` rows."""
+        if len(self.cols[self.schema.names[0]]) >= at_least:
+            self.writer.write_table(pa.table(self.cols, schema=self.schema))
+            self.cols = {n: [] for n in self.schema.names}
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
 class ParquetWriter:
     """conversations.parquet and messages.parquet, typed, one row group per ~10k rows."""
 
     def __init__(self, folder: Path) -> None:
-        self._conv_path = folder / "conversations.parquet"
-        self._msg_path = folder / "messages.parquet"
-        self._conv = pq.ParquetWriter(self._conv_path, CONVERSATION_SCHEMA, compression="zstd")
-        self._msg = pq.ParquetWriter(self._msg_path, MESSAGE_SCHEMA, compression="zstd")
-        self._pending: dict[str, list[Any]] = {n: [] for n in MESSAGE_SCHEMA.names}
-        self._pending_convs: dict[str, list[Any]] = {n: [] for n in CONVERSATION_SCHEMA.names}
+        self._conv = _RowGroups(folder / "conversations.parquet", CONVERSATION_SCHEMA)
+        self._msg = _RowGroups(folder / "messages.parquet", MESSAGE_SCHEMA)
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
-        cols = self._pending_convs
+        cols = self._conv.cols
         for c in conversations:
             dur = c.get("duration_seconds")
             for name, value in (
@@ -164,13 +179,11 @@ class ParquetWriter:
             ):
                 cols[name].append(value)
             self._add_messages(c)
-        if len(cols["conversation_id"]) >= ROW_GROUP_ROWS:
-            self._flush_conversations()
-        if len(self._pending["message_id"]) >= ROW_GROUP_ROWS:
-            self._flush()
+        self._conv.flush(ROW_GROUP_ROWS)
+        self._msg.flush(ROW_GROUP_ROWS)
 
     def _add_messages(self, c: Mapping[str, Any]) -> None:
-        p = self._pending
+        p = self._msg.cols
         cid = c.get("id")
         for m in c.get("messages") or ():
             tokens = m.get("tokens") or {}
@@ -191,26 +204,14 @@ class ParquetWriter:
             p["tool_input"].append(_json_or_none(m.get("tool_input")))
             p["is_sidechain"].append(bool(m.get("is_sidechain")))
 
-    def _flush(self) -> None:
-        if self._pending["message_id"]:
-            self._msg.write_table(pa.table(self._pending, schema=MESSAGE_SCHEMA))
-            self._pending = {n: [] for n in MESSAGE_SCHEMA.names}
-
-    def _flush_conversations(self) -> None:
-        if self._pending_convs["conversation_id"]:
-            self._conv.write_table(pa.table(self._pending_convs, schema=CONVERSATION_SCHEMA))
-            self._pending_convs = {n: [] for n in CONVERSATION_SCHEMA.names}
-
     def members(self) -> list[tuple[Path, str]]:
-        return [(self._conv_path, self._conv_path.name), (self._msg_path, self._msg_path.name)]
+        return [(t.path, t.path.name) for t in (self._conv, self._msg)]
 
     def close(self) -> None:
-        self._flush()
-        self._flush_conversations()
         self._conv.close()
         self._msg.close()
 
     def abort(self) -> None:
-        for w in (self._conv, self._msg):
+        for t in (self._conv, self._msg):
             with contextlib.suppress(Exception):
-                w.close()
+                t.writer.close()
