@@ -85,7 +85,8 @@ class ImportTab(w.VBox):
                                  accept=",".join(ALLOWED), max_bytes=UPLOAD_MAX_BYTES)
         self.upload = w.FileUpload(accept=",".join(ALLOWED), multiple=False,
                                    description="Choose File",
-                                   tooltip="Pick a ClaudeLens export or a compatible file (up to 100 MB)")
+                                   tooltip="Pick a ClaudeLens export or a compatible file "
+                                           f"(up to {UPLOAD_MAX_BYTES >> 20} MB)")
         self.upload.add_class("cl-upload")
         self.upload.observe(guard(self._uploaded), "value")
         drop_box = w.VBox([self.dropzone, self.upload])
