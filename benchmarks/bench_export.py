@@ -11,6 +11,9 @@ its wall time and its own peak RSS (ru_maxrss), so one step's memory never hides
 Client CPU includes the export's fetching process (a child: `export/scan_worker.py`), whose
 own peak RSS is the `helper MB` column.
 
+Every step runs --repeat times (default 3), round-robin, after one uncounted warm-up drain;
+the table shows each step's median run by wall time and the worst peak memory of all runs.
+
 Steps: `raw` drains the same query (all sessions, every message collection) with
 find_raw_batches and does nothing with the bytes: the floor. `naive_json` / `naive_csv`
 are what an analyst would write: pd.DataFrame(list(collection.find(query))) per message
@@ -203,6 +206,16 @@ def measure(home: Path, step: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (its own CPU and memory figures kept together);
+    peak memory is the worst of all runs."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    row = dict(ordered[(len(ordered) - 1) // 2])
+    row["peak_mb"] = max(r["peak_mb"] for r in runs)
+    row["helper_peak_mb"] = max(r.get("helper_peak_mb", 0) for r in runs)
+    return row
+
+
 def table(rows: list[dict]) -> str:
     by = {r["step"]: r for r in rows}
     raw = by.get("raw", {}).get("seconds")
@@ -232,6 +245,8 @@ def main() -> None:
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--home", help="CLAUDELENS_HOME to use and keep (default: a temporary one)")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive analyst script")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="rounds of every step; the table shows each step's median run (default 3)")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -250,12 +265,16 @@ def main() -> None:
         if not args.sizes and not args.no_naive:
             steps += ["naive_json", "naive_csv"]
         steps += [f"export_{f}" for f in formats]
-        rows = []
-        for step in steps:
-            rows.append(measure(home, step))
-            r = rows[-1]
-            print(f"  {step}: {r['seconds']:.1f} s, client CPU {r['client_cpu']:.1f} s, server CPU "
-                  f"{r['server_cpu']:.1f} s, peak {r['peak_mb']:.0f} MB", flush=True)
+        measure(home, "raw")  # warm-up, not counted: the server's first reads are cold
+        runs: dict[str, list[dict]] = {step: [] for step in steps}
+        for round_no in range(1, args.repeat + 1):  # round-robin: host drift hits every step alike
+            for step in steps:
+                r = measure(home, step)
+                runs[step].append(r)
+                print(f"  [{round_no}/{args.repeat}] {step}: {r['seconds']:.1f} s, client CPU "
+                      f"{r['client_cpu']:.1f} s, server CPU {r['server_cpu']:.1f} s, "
+                      f"peak {r['peak_mb']:.0f} MB", flush=True)
+        rows = [median_run(runs[step]) for step in steps]
         print(f"\n{n:,} messages ({n // MESSAGES_PER_SESSION:,} conversations):")
         print(table(rows), flush=True)
         if not args.home:

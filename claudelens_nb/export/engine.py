@@ -15,6 +15,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from .. import __version__, records
+from ..bulk import fewer_collections
 from ..errors import Cancelled, ClaudeLensError, ExportError
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
 from ..query import Filter, _get_db, coerce_filter
@@ -150,7 +151,8 @@ def export(
     report = Tee(progress, Throttled(recorder, 0.5))
     run = _Run(db, flt, fmt, opts, job, report, cancel, path, recorder)
     try:
-        return run.go()
+        with fewer_collections():
+            return run.go()
     except (Cancelled, KeyboardInterrupt):
         run.discard()
         _finish(db, job_id, status="cancelled", error="cancelled by the user", report=report)

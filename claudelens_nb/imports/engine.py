@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
+from ..bulk import fewer_collections
 from ..errors import Cancelled, ClaudeLensError, ValidationFailed
 from ..progress import CancelToken, Progress, ProgressCallback, Tee, Throttled, check, emit
 from ..reading import ReadReport
@@ -111,7 +112,8 @@ def import_file(
     limits = limits or DEFAULT_LIMITS
     db = _db(db)
     base = datetime.now(UTC)
-    with open_source(path, password=password, limits=limits, name=source_name) as src:
+    with (fewer_collections(),
+          open_source(path, password=password, limits=limits, name=source_name) as src):
         strategy = strategy or default_strategy(src.kind)
         ctx = Context(src.name, user, base)
         scanned = scan(src, ctx, limits, user_mapping=user, progress=progress, cancel=cancel)
