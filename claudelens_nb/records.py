@@ -60,8 +60,11 @@ def iso(dt: datetime | None) -> str | None:
     """ISO-8601 UTC with milliseconds and a Z, the one timestamp spelling we write."""
     if dt is None:
         return None
-    if dt.tzinfo is not None and dt.utcoffset() == _ZERO and dt.year >= 1000:
-        return dt.isoformat(timespec="milliseconds")[:-6] + "Z"  # the same text, 3x faster
+    if dt.year >= 1000:  # the same text as below, 3x (naive: 6x) faster
+        if dt.tzinfo is None:  # naive means UTC, as BSON decodes without tz_aware
+            return dt.isoformat(timespec="milliseconds") + "Z"
+        if dt.utcoffset() == _ZERO:
+            return dt.isoformat(timespec="milliseconds")[:-6] + "Z"
     dt = utc(dt)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow.parquet as pq
 import pytest
 from bson import Decimal128
 from pymongo.database import Database
@@ -18,6 +20,7 @@ from claudelens_nb.export import export
 from claudelens_nb.export.jsonfmt import encode_conversation
 from claudelens_nb.export.scan import CollectionScan, LateMessage, last_position
 from claudelens_nb.export.stream import BY_ID, Prefetch, open_stream, plan_chunks
+from claudelens_nb.export.tabular import ParquetWriter, csv_conversation_rows, csv_message_rows
 from claudelens_nb.query import Filter, session_query
 from claudelens_nb.store import collections as names
 
@@ -40,6 +43,31 @@ def test_collection_scan_gives_what_fetching_by_id_gives(seeded_db: Database, fl
     by_id = _encoded(Prefetch(seeded_db, flt, plan_chunks(seeded_db, flt, 3, BY_ID)))
     assert sorted(scanned) == sorted(by_id)
     assert 0 < len(scanned) == seeded_db.sessions.count_documents(session_query(seeded_db, flt))
+
+
+def _tables(reader: CollectionScan | Prefetch, folder: Path) -> tuple[list, list, list]:
+    """CSV rows and Parquet rows of everything `reader` gives, sorted."""
+    convs = [c for batch in reader.iter(None) for c in batch]
+    writer = ParquetWriter(folder)
+    writer.write(convs)
+    writer.close()
+    parquet = [pq.read_table(path).to_pylist() for path, _ in writer.members()]
+    key = str
+    return (sorted(csv_conversation_rows(convs) + csv_message_rows(convs), key=key),
+            sorted(parquet[0], key=key), sorted(parquet[1], key=key))
+
+
+def test_collection_scan_gives_the_same_tables(seeded_db: Database, tmp_path: Path) -> None:
+    """The scan decodes datetimes naive (UTC): CSV text and Parquet timestamps are the same."""
+    flt = Filter()
+    (tmp_path / "scan").mkdir()
+    (tmp_path / "ids").mkdir()
+    scanned = _tables(CollectionScan(seeded_db, flt), tmp_path / "scan")
+    by_id = _tables(Prefetch(seeded_db, flt, plan_chunks(seeded_db, flt, 3, BY_ID)), tmp_path / "ids")
+    assert scanned == by_id
+    first = scanned[2][0]["timestamp"]
+    assert first.tzinfo is not None and first.utcoffset() == timedelta(0)
+    assert any(str(cell).endswith("Z") and "T" in str(cell) for cell in scanned[0][0])
 
 
 def _session(db: Database, sid: str, started: datetime, ended: datetime) -> None:
