@@ -17,6 +17,7 @@ from claudelens_nb.export.jsonfmt import encode_conversation
 from claudelens_nb.export.sanitize import Sanitizer
 from claudelens_nb.query import Filter, iter_conversations
 from claudelens_nb.store import collections as names
+from claudelens_nb.store import message_collections
 from claudelens_nb.store.schema import collection_for_write
 
 KEEP = ExportOptions(remove_secrets=False)
@@ -50,10 +51,12 @@ def test_json_envelope_counts_order_and_lossless_metadata(seeded_db: Database) -
     assert meta["total_messages"] == 600 == res.messages
     stored_cost = sum(Decimal(str(s["totalCost"])) for s in seeded_db.sessions.find())
     assert meta["total_cost_usd"] == float(stored_cost)
-    # Machine formats list conversations by the month of their last message, then by id
-    # (the order one sorted pass per monthly collection can stream them in).
-    keys = [(max(m["timestamp"] for m in c["messages"])[:7], c["id"]) for c in data["conversations"]]
-    assert keys == sorted(keys) and len({k[0] for k in keys}) > 1
+    # Machine formats list conversations as one plain pass over the monthly collections
+    # completes them: in the order their last messages are stored.
+    stored_order = [d["uuid"] for c in message_collections(seeded_db) for d in c.find({}, {"uuid": 1})]
+    place = {uuid: i for i, uuid in enumerate(stored_order)}
+    last = [max(place[m["id"]] for m in c["messages"]) for c in data["conversations"]]
+    assert last == sorted(last)
     assert meta["date_range"]["start"] == min(c["created_at"] for c in data["conversations"])
 
     stored = _stored_messages(seeded_db)

@@ -70,10 +70,10 @@ def test_collection_scan_gives_the_same_tables(seeded_db: Database, tmp_path: Pa
     assert any(str(cell).endswith("Z") and "T" in str(cell) for cell in scanned[0][0])
 
 
-def _session(db: Database, sid: str, started: datetime, ended: datetime) -> None:
+def _session(db: Database, sid: str, started: datetime, ended: datetime, count: int = 0) -> None:
     db[names.SESSIONS].insert_one({
         "sessionId": sid, "projectId": None, "startedAt": started, "endedAt": ended,
-        "messageCount": 0, "totalCost": Decimal128("0"), "summary": None,
+        "messageCount": count, "totalCost": Decimal128("0"), "summary": None,
     })
 
 
@@ -98,7 +98,8 @@ def test_conversations_across_months_orphans_and_odd_ids(db: Database) -> None:
     _session(db, "c", jan, jan + timedelta(days=2))
     _message(db, "c", "c0", jan + timedelta(days=2))
     convs = [c for batch in CollectionScan(db, Filter(), batch_docs=2).iter(None) for c in batch]
-    # by the month each ended in, by id within a month
+    # No message counts: each is handed on when its endedAt month's collection is read to
+    # the end, in the order the sessions are stored.
     assert [c["id"] for c in convs] == ["a", "empty", "c", "b"]
     b = convs[3]
     # timestamp order, ties by id; the months' collections are all read
@@ -121,6 +122,43 @@ def test_a_message_after_its_sessions_end_makes_the_export_start_again_by_id(db:
     res = export(None, "jsonl", db=db)
     lines = res.path.read_text(encoding="utf-8").splitlines()[1:]
     assert res.messages == 3 and '"a1"' in lines[0] and '"b0"' in lines[1]
+
+
+def test_a_conversation_is_handed_on_once_its_message_count_is_read(db: Database) -> None:
+    jan = datetime(2026, 1, 10, tzinfo=UTC)
+    _session(db, "late", jan, jan, count=2)
+    _session(db, "first", jan, jan, count=2)
+    _message(db, "late", "l0", jan)
+    for i in range(2):
+        _message(db, "first", f"f{i}", jan + timedelta(minutes=i))
+    _message(db, "late", "l1", jan + timedelta(minutes=5))
+    for i in range(6):  # more of the month to read after both are complete
+        _message(db, "zz-orphan", f"o{i}", jan)
+    scan = CollectionScan(db, Filter(), batch_docs=1)
+    order = [c["id"] for batch in scan.iter(None) for c in batch]
+    assert order == ["first", "late"]  # as completed, not in session order
+    # A count too high: handed on at the end of its month, every message there.
+    db[names.SESSIONS].update_one({"sessionId": "first"}, {"$set": {"messageCount": 9}})
+    convs = [c for batch in CollectionScan(db, Filter()).iter(None) for c in batch]
+    assert {c["id"]: len(c["messages"]) for c in convs} == {"late": 2, "first": 2}
+    # Counting is off when the filter drops messages: the kept ones alone never reach it.
+    convs = [c for batch in CollectionScan(db, Filter(message_types=("user",))).iter(None)
+             for c in batch]
+    assert {c["id"]: len(c["messages"]) for c in convs} == {"late": 2, "first": 2}
+
+
+def test_more_messages_than_the_count_make_the_export_start_again_by_id(db: Database) -> None:
+    jan = datetime(2026, 1, 10, tzinfo=UTC)
+    _session(db, "a", jan, jan, count=1)
+    _message(db, "a", "a0", jan)
+    _session(db, "b", jan, jan, count=1)
+    _message(db, "b", "b0", jan)
+    _message(db, "a", "a1", jan + timedelta(minutes=1))  # not in a's count
+    with pytest.raises(LateMessage, match="'a' has a message in messages_2026_01"):
+        list(CollectionScan(db, Filter()).iter(None))
+    res = export(None, "jsonl", db=db)
+    assert res.messages == 3
+    assert '"a1"' in res.path.read_text(encoding="utf-8")
 
 
 def test_last_position() -> None:

@@ -1,20 +1,23 @@
-"""Conversations from one sorted pass over each collection, read one after another.
+"""Conversations from one plain pass over each collection, read one after another.
 
-The sessions collection is read first (sorted by `sessionId`), then every message
-collection in `message_collection_names` order (months oldest first), each sorted by
-`sessionId, timestamp` (ClaudeLens's own index). Messages live in the collection of their
-timestamp's month, so a conversation's last message is in the month of its `endedAt`: the
-conversation is complete, and is handed on, as soon as that collection has passed its id.
-Order: by the month the conversation ended in, by id within one.
+The sessions collection is read first, then every message collection in
+`message_collection_names` order (months oldest first), each in the server's natural
+order: no sort, which costs SecantusDB a fifth of the plain scan again (it walks the
+`sessionId, timestamp` index and fetches every document by id). Messages live in the
+collection of their timestamp's month, so a conversation's last message is in the month
+of its `endedAt`. A conversation is handed on as soon as it is complete:
+- when its messages read so far reach its session's `messageCount` (counting only when
+  the filter keeps every message type), else
+- when the collection of its `endedAt` month has been read to the end.
 
-Reading the collections one after another costs the server what a plain drain costs, and
-lets the writer work on one month while the server sorts the next. Memory holds the
-matching session documents (raw BSON), a few batches, and the messages of conversations
-still waiting for a later collection (conversations that cross a month's end).
+Order: as conversations complete, so the order the database stores them in. Memory holds
+the matching session documents (raw BSON), a few batches, and the messages of the
+conversations being read (ClaudeLens stores a conversation's messages as they happen: few
+are open at once); at worst, when counts are missing or wrong, a month's conversations.
 
-If a message turns up in a later collection than its conversation's `endedAt` allows
-(a session document not kept up to date), reading stops with `LateMessage` and the
-caller starts again by id.
+If a message turns up that the session document says cannot be there (in a later
+collection than `endedAt` allows, or after `messageCount` messages were read), reading
+stops with `LateMessage` and the caller starts again by id.
 
 The fetching runs in a helper process (scan_worker.py) that keeps a few batches ready, so
 the server works while this process decodes, builds and writes.
@@ -47,27 +50,58 @@ from ..store.connection import uri_of
 from .scan_worker import END, ERROR, HEADER
 
 BATCH_DOCS = 2000  # per server batch: about 2 MB of messages
-# What the worker keeps ready: the writer's work while the server sorts the next month
-# (~0.7 s for 35,000 messages; 24 MB of demo messages is ~0.8 s of writing).
-AHEAD_BYTES = 24 << 20
+# What the worker keeps ready while the writer is busy: a few batches (measured: 24 MB
+# was no faster on 100,000 messages).
+AHEAD_BYTES = 8 << 20
 YIELD_MESSAGES = 2000  # records handed to the writer at a time
 # Datetimes decoded naive (UTC, as stored): a third cheaper to decode and to write as
 # ISO text, and every writer reads naive as UTC. Records from the scan never leave the export.
 _CODEC = bson.CodecOptions()
-_BY_SESSION = [["sessionId", 1]]
-_BY_SESSION_TIME = [["sessionId", 1], ["timestamp", 1]]
 _WORKER = Path(__file__).with_name("scan_worker.py")
 _PIPE_BYTES = 1 << 20
 
 
 class LateMessage(Exception):
-    """A message lies in a later collection than its conversation's `endedAt` allows."""
+    """A message lies where its session document says none can be."""
 
 
-def session_key(value: Any) -> str:
-    """A `sessionId` as the scan orders it: MongoDB sorts null and numbers before
-    strings, and such ids are left out, so "" stands for them."""
-    return value if isinstance(value, str) else ""
+_DONE = -2  # `ends` value of a conversation already handed on
+
+
+class _Open:
+    """The sessions of a scan and the messages read for those not yet handed on."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, bytes] = {}  # session documents, raw BSON
+        self.ends: dict[str, int] = {}  # the position of each one's last collection, or _DONE
+        self.left: dict[str, int] = {}  # messages still to read, where counted
+        self.held: dict[str, list[dict[str, Any]]] = {}
+        self._by_end: dict[int, list[str]] = {}
+
+    def add(self, sid: str, raw: bytes, end: int, count: Any) -> None:
+        self.raw[sid] = raw
+        self.ends[sid] = end
+        self.held[sid] = []
+        self._by_end.setdefault(end, []).append(sid)
+        if type(count) is int and count > 0:
+            self.left[sid] = count
+
+    def ready_at(self, end: int | None) -> list[str]:
+        """Those ending at collection `end` (None: all) not yet handed on, now handed on."""
+        groups = self._by_end.values() if end is None else [self._by_end.get(end, [])]
+        ready = [sid for group in groups for sid in group if self.ends[sid] != _DONE]
+        for sid in ready:
+            self.ends[sid] = _DONE
+        if end is None:
+            self._by_end.clear()
+        else:
+            self._by_end.pop(end, None)
+        return ready
+
+    def finish(self, sid: str) -> list[dict[str, Any]]:
+        """The messages read for `sid`, which is handed on now."""
+        self.left.pop(sid, None)
+        return self.held.pop(sid)
 
 
 def last_position(collection_names: list[str], ended: datetime | None) -> int:
@@ -97,8 +131,10 @@ class CollectionScan:
         # Asked before the worker starts: later the server is busy sorting for it.
         self._projects = {d["_id"]: d for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1})}
         mq = message_query(flt)
-        streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt), "sort": _BY_SESSION}]
-        streams += [{"coll": name, "filter": mq, "sort": _BY_SESSION_TIME} for name in self._names]
+        # Counting a conversation's messages tells it is complete only if none are filtered.
+        self._counting = not mq
+        streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt)}]
+        streams += [{"coll": name, "filter": mq} for name in self._names]
         request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
                                "batch": batch_docs, "ahead_bytes": AHEAD_BYTES})
         # A file, not a pipe, for the worker's stderr: nobody reads it until the worker
@@ -164,10 +200,10 @@ class CollectionScan:
 
     # ---------------------------------------------------------- joining
 
-    def _sessions(self, frames: Iterator[tuple[int, bytes]]) -> dict[int, list[tuple[str, bytes]]]:
-        """The matching sessions (stream 0) as (id, raw BSON), grouped by their last
-        collection, by id. Kept raw until written: a sixth of the memory of decoded ones."""
-        groups: dict[int, list[tuple[str, bytes]]] = {}
+    def _sessions(self, frames: Iterator[tuple[int, bytes]]) -> _Open:
+        """The matching sessions (stream 0), kept raw until written: a sixth of the memory
+        of decoded ones."""
+        state = _Open()
         for stream, data in frames:
             if stream != 0:
                 raise ExportError(f"reading the export failed: stream {stream} came first")
@@ -178,10 +214,10 @@ class CollectionScan:
                 size = int.from_bytes(view[pos:pos + 4], "little")
                 raw, pos = bytes(view[pos:pos + size]), pos + size
                 sid = s.get("sessionId")
-                if isinstance(sid, str):
+                if isinstance(sid, str) and sid not in state.raw:
                     k = last_position(self._names, s.get("endedAt"))
-                    groups.setdefault(k, []).append((sid, raw))
-        return groups
+                    state.add(sid, raw, k, s.get("messageCount") if self._counting else None)
+        return state
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
         try:
@@ -191,48 +227,46 @@ class CollectionScan:
 
     def _iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
         frames = self._frames(cancel)
-        groups = self._sessions(frames)
-        ends = {sid: k for k, group in groups.items() for sid, _ in group}
-        held: dict[str, list[dict[str, Any]]] = {}  # messages of conversations not yet complete
+        state = self._sessions(frames)
         out: list[dict[str, Any]] = []
         out_msgs = 0
 
-        def emit(group: list[tuple[str, bytes]], upto: int) -> Iterator[list[dict[str, Any]]]:
+        def emit(sids: list[str]) -> Iterator[list[dict[str, Any]]]:
             nonlocal out, out_msgs
-            for sid, raw in group[:upto]:
-                s = bson.decode(raw, _CODEC)
-                msgs = held.pop(sid, [])
+            for sid in sids:
+                s = bson.decode(state.raw.pop(sid), _CODEC)
+                msgs = state.finish(sid)
                 out.append(conversation_of(s, self._projects.get(s.get("projectId")), msgs))
                 out_msgs += len(msgs) + 1
                 if out_msgs >= YIELD_MESSAGES:
                     yield out
                     out, out_msgs = [], 0
-            del group[:upto]
 
-        yield from emit(groups.get(-1, []), len(groups.get(-1, [])))
+        yield from emit(state.ready_at(-1))
+        ends, left, held = state.ends, state.left, state.held
         for stream, data in frames:
             k = stream - 1  # this message collection's position
-            group = groups.get(k, [])
             if not data:  # the collection is done: so is every conversation ending in it
-                yield from emit(group, len(group))
+                yield from emit(state.ready_at(k))
                 continue
-            docs = bson.decode_all(data, _CODEC)
-            for d in docs:
+            complete: list[str] = []
+            for d in bson.decode_all(data, _CODEC):
                 sid = d.get("sessionId")
                 end = ends.get(sid) if type(sid) is str else None
                 if end is None:
                     continue  # a conversation the filter left out, or an orphan
-                if end < k:
-                    raise LateMessage(f"conversation {sid!r} has messages in {self._names[k]}, "
-                                      "after the month its session says it ended")
-                held.setdefault(sid, []).append(d)
-            mark = session_key(docs[-1].get("sessionId"))
-            upto = 0
-            while upto < len(group) and group[upto][0] < mark:
-                upto += 1
-            yield from emit(group, upto)
-        for group in groups.values():  # none left unless the collections changed meanwhile
-            yield from emit(group, len(group))
+                if end < k:  # or _DONE: handed on already
+                    raise LateMessage(f"conversation {sid!r} has a message in {self._names[k]} "
+                                      "that its session's endedAt and messageCount leave out")
+                held[sid].append(d)
+                n = left.get(sid)
+                if n is not None:
+                    if n <= 1:
+                        complete.append(sid)
+                        ends[sid] = _DONE
+                    left[sid] = n - 1
+            yield from emit(complete)
+        yield from emit(state.ready_at(None))  # none left unless the collections changed
         if out:
             yield out
 

@@ -1,13 +1,14 @@
 """The fetching half of a collection scan, run as its own process (see scan.py).
 
 Run as a script (`python scan_worker.py`), so it imports pymongo and nothing of ours. It
-reads one request from stdin (a length-prefixed BSON document: uri, db, streams, batch,
-ahead_bytes) and answers on stdout with frames `<stream:int32><length:uint32><raw BSON batch>`.
+reads one request from stdin (a length-prefixed BSON document: uri, db, streams (each a
+coll and a filter), batch, ahead_bytes) and answers on stdout with frames
+`<stream:int32><length:uint32><raw BSON batch>`.
 A zero length ends a stream; stream -1 ends the answer; stream -2 carries an error as JSON.
 
 Streams are drained one after another, in the order asked. Up to `ahead_bytes` of
-batches wait in a queue while stdout is busy, so the server sorts the next collection
-while the reader still decodes the last ones. Why a process: in the reader's process a fetching thread
+batches wait in a queue while stdout is busy, so the server goes on reading while the
+reader decodes, builds and writes. Why a process: in the reader's process a fetching thread
 loses so much time waiting for the GIL that the server sits idle half the time.
 """
 
@@ -34,10 +35,7 @@ def fetch(request: dict[str, Any], send: Any) -> None:
     try:
         db = client[request["db"]]
         for i, s in enumerate(request["streams"]):
-            # allow_disk_use: a MongoDB without ClaudeLens's sessionId index must sort in memory.
-            cursor = db[s["coll"]].find_raw_batches(s["filter"], batch_size=request["batch"],
-                                                    allow_disk_use=True)
-            with cursor.sort([tuple(k) for k in s["sort"]]) as batches:
+            with db[s["coll"]].find_raw_batches(s["filter"], batch_size=request["batch"]) as batches:
                 for batch in batches:
                     send(i, batch)
             send(i, b"")
