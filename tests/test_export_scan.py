@@ -134,17 +134,19 @@ def test_a_conversation_is_handed_on_once_its_message_count_is_read(db: Database
     _message(db, "late", "l1", jan + timedelta(minutes=5))
     for i in range(6):  # more of the month to read after both are complete
         _message(db, "zz-orphan", f"o{i}", jan)
-    scan = CollectionScan(db, Filter(), batch_docs=1)
-    order = [c["id"] for batch in scan.iter(None) for c in batch]
-    assert order == ["first", "late"]  # as completed, not in session order
-    # A count too high: handed on at the end of its month, every message there.
+    db[names.monthly_name(jan)].update_one({"uuid": "f1"}, {"$set": {"type": "assistant"}})
+
+    def read(flt: Filter) -> dict[str, int]:
+        scan = CollectionScan(db, flt, batch_docs=1)
+        return {c["id"]: len(c["messages"]) for batch in scan.iter(None) for c in batch}
+
+    # As completed, not in session order.
+    assert list(read(Filter()).items()) == [("first", 2), ("late", 2)]
+    # Filtered by type, the facts' count of those types says when: "first" has one user message.
+    assert list(read(Filter(message_types=("user",))).items()) == [("first", 1), ("late", 2)]
+    # A count too high: handed on at the end of its month, with every message there.
     db[names.SESSIONS].update_one({"sessionId": "first"}, {"$set": {"messageCount": 9}})
-    convs = [c for batch in CollectionScan(db, Filter()).iter(None) for c in batch]
-    assert {c["id"]: len(c["messages"]) for c in convs} == {"late": 2, "first": 2}
-    # Counting is off when the filter drops messages: the kept ones alone never reach it.
-    convs = [c for batch in CollectionScan(db, Filter(message_types=("user",))).iter(None)
-             for c in batch]
-    assert {c["id"]: len(c["messages"]) for c in convs} == {"late": 2, "first": 2}
+    assert list(read(Filter()).items()) == [("late", 2), ("first", 2)]
 
 
 def test_more_messages_than_the_count_make_the_export_start_again_by_id(db: Database) -> None:

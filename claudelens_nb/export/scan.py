@@ -6,8 +6,8 @@ order: no sort, which costs SecantusDB a fifth of the plain scan again (it walks
 `sessionId, timestamp` index and fetches every document by id). Messages live in the
 collection of their timestamp's month, so a conversation's last message is in the month
 of its `endedAt`. A conversation is handed on as soon as it is complete:
-- when its messages read so far reach its session's `messageCount` (counting only when
-  the filter keeps every message type), else
+- when its messages read so far reach its session's `messageCount` (when the filter keeps
+  only some message types: the count of those from `store/facts.py`), else
 - when the collection of its `endedAt` month has been read to the end.
 
 Order: as conversations complete, so the order the database stores them in. Memory holds
@@ -46,6 +46,7 @@ from ..errors import ExportError
 from ..progress import CancelToken, check
 from ..query import Filter, conversation_of, message_query, session_query
 from ..store import collections as names
+from ..store import facts
 from ..store.connection import uri_of
 from .scan_worker import END, ERROR, HEADER
 
@@ -132,8 +133,9 @@ class CollectionScan:
         # Asked before the worker starts: later the server is busy sorting for it.
         self._projects = {d["_id"]: d for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1})}
         mq = message_query(flt)
-        # Counting a conversation's messages tells it is complete only if none are filtered.
-        self._counting = not mq
+        # How many messages each conversation will give: its messageCount, or, when types
+        # are filtered, the count of those types from the facts (the preview has loaded them).
+        self._counts = facts.session_message_counts(db, flt.message_types) if mq else None
         streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt)}]
         streams += [{"coll": name, "filter": mq} for name in self._names]
         request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
@@ -217,7 +219,8 @@ class CollectionScan:
                 sid = s.get("sessionId")
                 if isinstance(sid, str) and sid not in state.raw:
                     k = last_position(self._names, s.get("endedAt"))
-                    state.add(sid, raw, k, s.get("messageCount") if self._counting else None)
+                    count = s.get("messageCount") if self._counts is None else self._counts[sid]
+                    state.add(sid, raw, k, count)
         return state
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:

@@ -185,6 +185,16 @@ def message_counts(db: Database, session_ids: set[str] | None, types: Iterable[s
     return total
 
 
+def session_message_counts(db: Database, types: Iterable[str]) -> Counter:
+    """How many messages of `types` each session holds, across collections."""
+    wanted = set(types)
+    out: Counter = Counter()
+    for pairs in _load(db).values():
+        for sid, counts, _mods in pairs:
+            out[sid] += sum(n for t, n in counts.items() if t in wanted)
+    return out
+
+
 def type_counts(db: Database, session_ids: set[str] | None = None) -> Counter:
     out: Counter = Counter()
     for pairs in _load(db).values():
