@@ -130,7 +130,7 @@ class CollectionScan:
         if uri is None:
             raise ExportError("a collection scan needs a client made by claudelens_nb.connect()")
         self._names = names.message_collection_names(db)
-        # Asked before the worker starts: later the server is busy sorting for it.
+        # Asked before the worker starts: later the server is busy reading for it.
         self._projects = {d["_id"]: d for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1})}
         mq = message_query(flt)
         # How many messages each conversation will give: its messageCount, or, when types

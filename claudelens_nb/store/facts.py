@@ -176,13 +176,10 @@ def sessions_with_models(db: Database, wanted: Iterable[str]) -> set[str]:
 
 def message_counts(db: Database, session_ids: set[str] | None, types: Iterable[str]) -> int:
     """How many messages of `types` the sessions (None: all) hold, across collections."""
-    wanted = set(types)
-    total = 0
-    for pairs in _load(db).values():
-        for sid, type_counts, _mods in pairs:
-            if session_ids is None or sid in session_ids:
-                total += sum(n for t, n in type_counts.items() if t in wanted)
-    return total
+    per_session = session_message_counts(db, types)
+    if session_ids is None:
+        return sum(per_session.values())
+    return sum(n for sid, n in per_session.items() if sid in session_ids)
 
 
 def session_message_counts(db: Database, types: Iterable[str]) -> Counter:
