@@ -15,8 +15,10 @@ Unlike ClaudeLens, split-out tool documents keep the line's own `isSidechain`, s
 Choices where the input is ambiguous:
 - A `uuid` seen twice in one session: the line from the session's own file wins over a
   copy in another file, then the earlier line; a differing copy is reported as a warning.
-- One API response written as several lines (same `message.id` and `requestId`): the
-  earliest line carries usage and cost, the others get tokens None and cost None.
+- One API response written as several lines (same `message.id` and `requestId`; a streamed
+  response's output count grows line by line): the most complete line carries usage and
+  cost, as ccusage picks it (non-sidechain first, then the largest token total, then the
+  earliest); the others get tokens None and cost None.
 - Malformed lines are reported as warnings (file and line number) and skipped, so the
   rest of the input is imported (the import engine stops on errors).
 - `summary` lines attach to the session holding their `leafUuid` (the summary of the latest

@@ -60,7 +60,10 @@ class SessionBuilder:
         self.report = report
         self.messages: list[dict[str, Any]] = []
         self.tool_docs: dict[str, str] = {}  # tool_use block id -> tool_use document id
-        self.responses: set[tuple[str, Any]] = set()
+        # API response (message.id, requestId) -> (rank, the message holding its usage, whether
+        # its model was counted as unpriced)
+        self.responses: dict[tuple[str | None, str | None],
+                             tuple[tuple[bool, int], dict[str, Any], bool]] = {}
 
     def add(self, ln: Line) -> None:
         obj = ln.obj
@@ -113,10 +116,7 @@ class SessionBuilder:
             base["model"] = model
             usage = message.get("usage") if isinstance(message.get("usage"), Mapping) else None
             key = (as_str(message.get("id")), as_str(obj.get("requestId")))
-            first = key[0] is None or key not in self.responses
-            self.responses.add(key)
-            if first:
-                self._usage_and_cost(base, obj, model, usage)
+            self._take_usage(key, base, obj, model, usage)
         self.messages.append(base)
         if not isinstance(blocks, list):
             return
@@ -129,6 +129,32 @@ class SessionBuilder:
             if isinstance(block.get("id"), str):
                 self.tool_docs[block["id"]] = part["id"]
             self.messages.append(part)
+
+    def _take_usage(self, key: tuple[str | None, str | None], base: dict[str, Any],
+                    obj: Mapping[str, Any], model: str | None,
+                    usage: Mapping[str, Any] | None) -> None:
+        """Give one API response's usage to its most complete line, as ccusage picks it.
+
+        Claude Code may write a streamed response as several lines sharing `message.id` and
+        `requestId` whose output counts grow. The line kept: a non-sidechain one before a
+        sidechain one, then the largest token total; on a tie the earlier line. A line without
+        usage never replaces one with it.
+        """
+        rank = (not base["is_sidechain"], _usage_total(usage)) if usage is not None else (False, -1)
+        held = self.responses.get(key) if key[0] is not None else None
+        if held is not None and held[0] >= rank:
+            return
+        if held is not None:
+            _drop_usage(held[1])
+            if held[2]:
+                self.report.unknown_models[held[1]["model"]] -= 1
+                if self.report.unknown_models[held[1]["model"]] <= 0:
+                    del self.report.unknown_models[held[1]["model"]]
+        before = self.report.unknown_models[model] if model else 0
+        self._usage_and_cost(base, obj, model, usage)
+        if key[0] is not None:
+            counted = bool(model) and self.report.unknown_models[model] > before
+            self.responses[key] = (rank, base, counted)
 
     def _usage_and_cost(self, base: dict[str, Any], obj: Mapping[str, Any], model: str | None,
                         usage: Mapping[str, Any] | None) -> None:
@@ -171,6 +197,23 @@ class SessionBuilder:
             part = self._part(base, f"_result_{i}", "tool_result", flatten(block.get("content")), block)
             part["parent_id"] = self.tool_docs.get(as_str(block.get("tool_use_id")) or "", base["id"])
             self.messages.append(part)
+
+
+def _usage_total(usage: Mapping[str, Any] | None) -> int:
+    """input + output + cache write + cache read tokens (what ccusage ranks a line by)."""
+    total = 0
+    for _, src in _USAGE_KEYS:
+        value = usage.get(src) if usage is not None else None
+        if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+            total += int(value)
+    return total
+
+
+def _drop_usage(message: dict[str, Any]) -> None:
+    """Take usage and cost off a line another line of the same API response replaces."""
+    message["tokens"] = empty_tokens()
+    message["cost_usd"] = None
+    message["metadata"].pop("usage", None)
 
 
 def _money(value: Any) -> Decimal | None:
