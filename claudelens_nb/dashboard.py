@@ -110,12 +110,18 @@ def _download_handler_class() -> type:
 def _voila_class() -> type:
     from jupyter_server.utils import url_path_join
     from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    from .dashboard_kernels import page_handler_class
 
     class ClaudeLensVoila(Voila):
-        """Voila plus the signed download route (placed before Voila's catch-all)."""
+        """Voila plus the signed download route (placed before Voila's catch-all), and a page
+        handler that sets the xsrf cookie and caps live kernels (`dashboard_kernels`)."""
 
         def init_handlers(self) -> list:
-            handlers = super().init_handlers()
+            page = page_handler_class()
+            handlers = [(h[0], page, *h[2:]) if h[1] is TornadoVoilaHandler else h
+                        for h in super().init_handlers()]
             route = url_path_join(self.server_url, r"/cl-download/([^/]+)")
             return [(route, _download_handler_class()), *handlers]
 
@@ -204,8 +210,20 @@ def serve(
     uri: str | None = None,
     demo: bool = True,
     open_browser: bool = False,
+    max_kernels: int | None = None,
+    idle_timeout: int | None = None,
 ) -> int:
-    """Run the dashboard until interrupted. Returns an exit code."""
+    """Run the dashboard until interrupted. Returns an exit code.
+
+    `max_kernels` and `idle_timeout` override CLAUDELENS_DASHBOARD_MAX_KERNELS and
+    CLAUDELENS_DASHBOARD_IDLE_TIMEOUT (see `dashboard_kernels`).
+    """
+    from .dashboard_kernels import ENV_IDLE_TIMEOUT, ENV_MAX_KERNELS
+
+    for env, value in ((ENV_MAX_KERNELS, max_kernels), (ENV_IDLE_TIMEOUT, idle_timeout)):
+        if value is not None:
+            os.environ[env] = str(value)
+    from .dashboard_kernels import voila_arguments
     from .store import redact_uri
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -235,6 +253,7 @@ def serve(
         "--Voila.port_retries=0",
         "--VoilaConfiguration.show_tracebacks=False",
         "--Voila.base_url=/",
+        *voila_arguments(),
     ]
     if not open_browser:
         argv.append("--no-browser")
@@ -255,6 +274,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                    help="interface to listen on (default 127.0.0.1; anything else prints a warning)")
     p.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
     p.add_argument("--open", action="store_true", help="open a browser")
+    p.add_argument("--max-kernels", type=int, metavar="N",
+                   help="pages open at once (one Python kernel of ~200 MB each); beyond, a page "
+                        "load gets a 'too many pages' notice (default $CLAUDELENS_DASHBOARD_MAX_KERNELS or 10)")
+    p.add_argument("--idle-timeout", type=int, metavar="SECONDS",
+                   help="end a kernel no page is connected to after this long without activity "
+                        "(default $CLAUDELENS_DASHBOARD_IDLE_TIMEOUT or 300)")
     if parser is None:
         p.add_argument("--uri", help="MongoDB URI (default: $CLAUDELENS_MONGODB_URI, else the embedded server)")
     return p
@@ -265,7 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return serve(args.port, args.host, uri=args.uri, demo=not args.no_demo, open_browser=args.open)
+        return serve(args.port, args.host, uri=args.uri, demo=not args.no_demo, open_browser=args.open,
+                     max_kernels=args.max_kernels, idle_timeout=args.idle_timeout)
     except ClaudeLensError as exc:
         print(f"error [{exc.code}]: {exc}", file=sys.stderr)
         return 1

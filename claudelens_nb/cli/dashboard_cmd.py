@@ -16,4 +16,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..dashboard import serve
 
-    return serve(args.port, args.host, uri=args.uri, demo=not args.no_demo, open_browser=args.open)
+    return serve(args.port, args.host, uri=args.uri, demo=not args.no_demo, open_browser=args.open,
+                 max_kernels=args.max_kernels, idle_timeout=args.idle_timeout)
