@@ -124,16 +124,19 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
-def content_hash(uuid: str, type_: str, timestamp: datetime, message_data: Any) -> str:
-    """ClaudeLens's de-duplication hash: SHA-256 of the sorted-key JSON of four fields."""
-    payload = {
-        "uuid": uuid,
-        "type": type_,
-        "timestamp": iso(timestamp),
-        "message": to_json_value(message_data),
-    }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+SPLIT_TYPES = frozenset({"tool_use", "tool_result"})
+
+
+def content_hash(uuid: str, type_: str, timestamp: datetime | str, content: Any) -> str:
+    """ClaudeLens's de-duplication hash, exactly as its ingest computes it.
+
+    SHA-256 of `json.dumps({"uuid", "type", "timestamp", "content"}, sort_keys=True,
+    default=str)` with Python's default separators and ASCII escapes; the timestamp is
+    `isoformat()` of the ingested value, `content` the line's raw `message`.
+    """
+    stamp = timestamp if isinstance(timestamp, str) else utc(timestamp).isoformat()
+    payload = {"uuid": uuid, "type": type_, "timestamp": stamp, "content": content}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- DB -> record
@@ -287,9 +290,12 @@ def message_document(conversation_id: str, msg: Mapping[str, Any]) -> dict[str, 
         meta["messageData"] = {
             "type": "tool_use", "name": msg["tool_name"], "input": msg.get("tool_input") or {},
         }
-    meta.pop("contentHash", None)
+    given = meta.pop("contentHash", None)
     doc.update(meta)
-    doc["contentHash"] = content_hash(doc["uuid"], doc["type"], ts, doc.get("messageData"))
+    # Upstream hashes the documents of a line, not the tool calls and results split from it.
+    if doc["type"] not in SPLIT_TYPES:
+        doc["contentHash"] = given if isinstance(given, str) and given else content_hash(
+            doc["uuid"], doc["type"], ts, doc.get("messageData"))
     doc.setdefault("createdAt", ts)
     return doc
 
@@ -299,7 +305,8 @@ def session_document(conv: Mapping[str, Any], project_id: ObjectId) -> dict[str,
     meta = _restore_datetimes(conv.get("metadata") or {})
     custom = meta.pop("custom_fields", None)
     doc: dict[str, Any] = {"sessionId": conv["id"], "projectId": project_id}
-    doc["summary"] = conv.get("summary")
+    if conv.get("summary") is not None:  # upstream's validator wants text or no field
+        doc["summary"] = conv["summary"]
     title = conv.get("title")
     if title and title != derive_title(conv.get("summary"), conv.get("messages") or []):
         doc["title"] = title

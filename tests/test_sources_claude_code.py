@@ -66,14 +66,17 @@ def test_folder_sessions_and_line_counts(folder):
 
 def test_representative_session(folder):
     conv = folder[0]["test_session"]
-    assert _types(conv) == {"user": 6, "assistant": 5, "tool_use": 2, "tool_result": 2}
-    assert conv["message_count"] == 15
+    # As upstream's ingest: a user line holding only tool results stores no user document.
+    assert _types(conv) == {"user": 4, "assistant": 5, "tool_use": 2, "tool_result": 2}
+    assert conv["message_count"] == 13
     assert _tokens(conv) == {"input": 218, "output": 445, "cache_creation": 0, "cache_read": 0}
     # claude-3-sonnet is not in the pinned price table: no cost, never a made-up 0.
     assert all(m["cost_usd"] is None for m in conv["messages"])
     assert conv["cost_usd"] == Decimal(0)
     assert conv["model"] == "claude-3-sonnet-20240229"
-    assert (conv["project_name"], conv["project_path"]) == ("tmp", "/tmp")
+    # The project is the folder the transcript lies in, as upstream's sync keys it.
+    assert conv["project_path"] == str(Path(conv["messages"][0]["metadata"]["metadata"]["_project_path"]))
+    assert conv["project_name"] == "claude-code-log"
     assert conv["summary"].startswith("User learned about Python decorators")
     assert conv["title"] == records.derive_title(conv["summary"], [])
     assert conv["created_at"] == datetime(2025, 6, 14, 10, 0, tzinfo=UTC)
@@ -84,15 +87,18 @@ def test_representative_session(folder):
     tool = conv["messages"][4]
     assert tool["type"] == "tool_use" and tool["parent_id"] == "msg_004"
     assert tool["tool_name"] == "Edit" and tool["tool_input"]["file_path"] == "/tmp/decorator_example.py"
-    assert tool["content"].startswith('Tool: Edit\n```json\n{"file_path": "/tmp/decorator_example.py"')
-    assert conv["messages"][3]["content"] == "[Tool: Edit]"
+    assert tool["content"].startswith('{"type": "tool_use", "id": "tool_001", "name": "Edit", "input": {')
+    assert json.loads(tool["content"]) == tool["metadata"]["messageData"]
+    assert tool["metadata"]["model"] == "claude-3-sonnet-20240229"
+    assert tool["metadata"]["requestId"] == "req_002" and "contentHash" not in tool["metadata"]
+    assert conv["messages"][3]["content"] == "✏️ Editing file: /tmp/decorator_example.py"
     result = next(m for m in conv["messages"] if m["id"] == "msg_005_result_0")
     assert result["parent_id"] == "msg_004_tool_0"
     assert result["content"] == "File created successfully at: /tmp/decorator_example.py"
-    user5 = next(m for m in conv["messages"] if m["id"] == "msg_005")
-    assert user5["content"] == ""
-    assert user5["metadata"]["toolUseResult"] == "File created successfully at: /tmp/decorator_example.py"
-    assert user5["metadata"]["messageData"]["content"][0]["tool_use_id"] == "tool_001"
+    assert not any(m["id"] == "msg_005" for m in conv["messages"])
+    assert result["metadata"]["toolUseResult"] == {
+        "output": "File created successfully at: /tmp/decorator_example.py"}
+    assert result["metadata"]["messageData"]["tool_use_id"] == "tool_001"
     a2 = conv["messages"][1]
     assert a2["tokens"] == {"input": 25, "output": 120, "cache_creation": 0, "cache_read": 0}
     assert a2["metadata"]["usage"]["service_tier"] == "default"
@@ -103,7 +109,7 @@ def test_representative_session(folder):
 def test_edge_cases_session_and_malformed_lines(folder):
     convs, report = folder
     conv = convs["edge_cases"]
-    assert _types(conv) == {"user": 8, "assistant": 3, "tool_use": 2, "tool_result": 1}
+    assert _types(conv) == {"user": 7, "assistant": 3, "tool_use": 2, "tool_result": 1}
     assert _tokens(conv) == {"input": 320, "output": 350, "cache_creation": 0, "cache_read": 0}
     assert conv["summary"].startswith("Tested various edge cases")
     assert _skipped_lines(report) == [("edge_cases.jsonl", n) for n in (11, 13, 14, 15, 16)]
@@ -123,7 +129,8 @@ def test_edge_cases_session_and_malformed_lines(folder):
     assert failing["metadata"]["messageData"]["is_error"] is True
     assert failing["parent_id"] == "edge_004_tool_0"
     multi = next(m for m in conv["messages"] if m["id"] == "edge_009")
-    assert multi["content"].startswith("I see the long Lorem ipsum") and multi["content"].endswith("[Tool: MultiEdit]")
+    assert multi["content"].startswith("I see the long Lorem ipsum") and multi["content"].endswith(
+        "✏️ Multiple edits (1) to: /tmp/complex_example.py")
 
 
 def test_stray_line_yields_to_the_sessions_own_file(folder):
@@ -139,7 +146,7 @@ def test_stray_line_yields_to_the_sessions_own_file(folder):
 
 def test_todowrite_session_cost(folder):
     conv = folder[0]["todowrite_session"]
-    assert _types(conv) == {"user": 5, "assistant": 6, "tool_use": 3, "tool_result": 3}
+    assert _types(conv) == {"user": 2, "assistant": 6, "tool_use": 3, "tool_result": 3}
     assert _tokens(conv) == {"input": 883, "output": 328, "cache_creation": 0, "cache_read": 0}
     # claude-sonnet-4 at $3 / $15 per million: (883*3 + 328*15) / 1e6
     assert conv["cost_usd"] == Decimal("0.007569")
@@ -160,10 +167,11 @@ def test_session_b(folder):
 
 def test_sidechain_session_windows_cwd_and_duplicated_response(folder):
     conv = folder[0][SIDECHAIN_SESSION]
-    assert (conv["project_name"], conv["project_path"]) == (
-        "claude-code-log", "e:\\Workspace\\src\\github\\claude-code-log")
-    assert _types(conv) == {"assistant": 4, "user": 2, "tool_use": 2, "tool_result": 2}
-    assert sum(m["is_sidechain"] for m in conv["messages"]) == 5
+    # The project is the transcript's folder; the Windows cwd stays on the messages.
+    assert conv["project_name"] == "claude-code-log"
+    assert conv["messages"][0]["metadata"]["cwd"] == "e:\\Workspace\\src\\github\\claude-code-log"
+    assert _types(conv) == {"assistant": 4, "tool_use": 2, "tool_result": 2}
+    assert sum(m["is_sidechain"] for m in conv["messages"]) == 4
     # Lines 3 and 4 are one API response (same message.id and requestId): usage counted once.
     assert _tokens(conv) == {"input": 9, "output": 738, "cache_creation": 164054, "cache_read": 141272}
     second = next(m for m in conv["messages"] if m["id"] == "3c78114e-3de3-471e-b80f-0c86adb361c4")
@@ -182,19 +190,21 @@ def test_sidechain_session_windows_cwd_and_duplicated_response(folder):
     assert stamps == sorted(stamps)
     result = next(m for m in conv["messages"] if m["id"] == "97965533-18f3-41b7-aa07-0c438f2a5893_result_0")
     assert result["parent_id"] == "83a7cabd-3642-45d6-ba73-9b9f843b9ab1_tool_0"
-    assert result["content"] == "Perfect! Now I have a complete understanding. Let ..."
+    assert json.loads(result["content"]) == [
+        {"type": "text", "text": "Perfect! Now I have a complete understanding. Let ..."}]
     mojibake = next(m for m in conv["messages"] if m["id"] == "4899826e-499f-4f24-ae6e-f2ac31cddfd4_result_0")
     assert mojibake["content"].startswith("  3130â†’")
-    user = next(m for m in conv["messages"] if m["id"] == "97965533-18f3-41b7-aa07-0c438f2a5893")
-    assert user["metadata"]["agentId"] == "e1c84ba5" and user["metadata"]["isMeta"] is None
+    user = next(m for m in conv["messages"] if m["id"] == "97965533-18f3-41b7-aa07-0c438f2a5893_result_0")
+    assert user["metadata"]["metadata"]["agentId"] == "e1c84ba5"
+    assert user["metadata"]["metadata"]["isMeta"] is None
 
 
 @pytest.mark.parametrize("name, sessions", [
-    ("representative_messages.jsonl", {"test_session": 15}),
-    ("edge_cases.jsonl", {"edge_cases": 14, "todowrite_session": 2}),
+    ("representative_messages.jsonl", {"test_session": 13}),
+    ("edge_cases.jsonl", {"edge_cases": 13, "todowrite_session": 2}),
     ("session_b.jsonl", {"session_b": 3}),
-    ("sidechain_integrated.jsonl", {SIDECHAIN_SESSION: 10}),
-    ("todowrite_examples.jsonl", {"todowrite_session": 17}),
+    ("sidechain_integrated.jsonl", {SIDECHAIN_SESSION: 8}),
+    ("todowrite_examples.jsonl", {"todowrite_session": 14}),
 ])
 def test_each_fixture_file_alone(cc_dir, name, sessions):
     path = cc_dir / name
@@ -215,7 +225,10 @@ def test_every_fixture_message_becomes_a_claudelens_document(folder):
             assert doc["uuid"] == msg["id"] and doc["sessionId"] == conv["id"]
             assert doc["type"] in records.MESSAGE_TYPES
             assert doc["timestamp"].tzinfo is not None
-            assert len(doc["contentHash"]) == 64
+            if msg["type"] in ("tool_use", "tool_result"):
+                assert "contentHash" not in doc  # upstream hashes the line's own document only
+            else:
+                assert len(doc["contentHash"]) == 64
             assert doc["uuid"] not in uuids
             uuids.add(doc["uuid"])
             if msg["type"] in ("user", "assistant"):
@@ -230,7 +243,7 @@ def test_every_fixture_message_becomes_a_claudelens_document(folder):
             if msg["cost_usd"] is not None:
                 assert doc["costUsd"].to_decimal() == msg["cost_usd"]
             json.dumps(records.to_json_value(doc))
-    assert n == 15 + 14 + 3 + 10 + 17
+    assert n == 13 + 13 + 3 + 8 + 14
 
 
 def test_zip_of_the_fixtures_reads_the_same(cc_dir, tmp_path):
@@ -257,15 +270,19 @@ def test_synthetic_projects_folder(synthetic):
     convs, report = synthetic
     assert list(convs) == ["s1", "s2", "w1"]
     s1 = convs["s1"]
-    assert _types(s1) == {"user": 5, "assistant": 5, "tool_use": 3, "tool_result": 3, "system": 1}
-    assert (s1["project_name"], s1["project_path"]) == ("my-app", "/home/ana/src/my-app")
+    assert _types(s1) == {"user": 3, "assistant": 5, "tool_use": 3, "tool_result": 3, "system": 1}
+    # Named and keyed as upstream's sync does: the projects folder, its last dash-part.
+    assert (s1["project_name"], s1["project_path"]) == (
+        "app", str((DATA / "-home-ana-src-my-app").resolve()))
     assert s1["title"] == "Fix the flaky parser bug"  # ai-title
     assert s1["summary"] == "Fixed the flaky parser bug"  # from s2.jsonl through leafUuid u2
-    assert sum(m["is_sidechain"] for m in s1["messages"]) == 5  # the sub-agent file's lines
+    assert sum(m["is_sidechain"] for m in s1["messages"]) == 4  # the sub-agent file's documents
     assert convs["s2"]["title"] == "Release notes"  # custom-title beats ai-title
     assert convs["s2"]["summary"] == "Changelog written"
     w1 = convs["w1"]
-    assert (w1["project_name"], w1["project_path"]) == ("proj-win", "C:\\Users\\ana\\proj-win")
+    assert (w1["project_name"], w1["project_path"]) == (
+        "C--Users-ana-proj-win", str((DATA / "C--Users-ana-proj-win").resolve()))
+    assert w1["messages"][0]["metadata"]["cwd"] == "C:\\Users\\ana\\proj-win"
     assert report.skipped == Counter({
         "file-history-snapshot": 1, "progress": 1, "attachment": 1, "queue-operation": 1,
         "last-prompt": 1, "summary (leaf not found)": 1})
@@ -296,18 +313,24 @@ def test_synthetic_costs_1h_cache_writes_and_unknown_model(synthetic):
 def test_synthetic_shapes(synthetic):
     s1 = {m["id"]: m for m in synthetic[0]["s1"]["messages"]}
     assert s1["a1"]["content"] == ("[Thinking]\nThe test fails on Windows line endings.\n\n"
-                                   "Let me run the tests.\n\n[Tool: Bash]")
-    assert s1["a1_tool_0"]["content"] == 'Tool: Bash\n```json\n{"command": "pytest -q"}\n```'
+                                   "Let me run the tests.\n\n💻 Running command: pytest -q")
+    assert s1["a1"]["metadata"]["thinking"] == "The test fails on Windows line endings."
+    assert s1["a1_tool_0"]["content"] == (
+        '{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "pytest -q"}}')
     assert s1["r1_result_0"]["parent_id"] == "a1_tool_0"
     assert s1["r1_result_1"]["parent_id"] == "a1b_tool_0"
-    assert s1["r1_result_1"]["content"] == "def parse(line):\n    return line.split(',')"
-    assert s1["r1"]["metadata"]["toolUseResult"]["stdout"] == "1 failed, 47 passed"
+    # A result given as blocks is stored as their JSON, as upstream stores it.
+    assert json.loads(s1["r1_result_1"]["content"]) == [
+        {"type": "text", "text": "def parse(line):\n    return line.split(',')"}]
+    assert "r1" not in s1  # tool results only: no user document, as upstream
+    assert s1["r1_result_0"]["metadata"]["toolUseResult"]["stdout"] == "1 failed, 47 passed"
     assert s1["sys1"]["type"] == "system" and s1["sys1"]["content"] == "Conversation compacted"
-    assert s1["sys1"]["metadata"]["subtype"] == "compact_boundary"
-    assert "content" not in s1["sys1"]["metadata"]
+    assert s1["sys1"]["metadata"]["metadata"]["subtype"] == "compact_boundary"
+    assert "content" not in s1["sys1"]["metadata"]["metadata"]
+    assert len(s1["sys1"]["metadata"]["contentHash"]) == 64
     assert s1["sa-a1_tool_0"]["is_sidechain"] is True
     assert s1["sa-r1_result_0"]["parent_id"] == "sa-a1_tool_0"
-    assert s1["sa-u1"]["metadata"]["agentId"] == "abc"
+    assert s1["sa-u1"]["metadata"]["metadata"]["agentId"] == "abc"
     assert s1["a1"]["metadata"]["gitBranch"] == "main"
     for msg in s1.values():
         records.message_document("s1", msg)
@@ -444,9 +467,15 @@ def test_zip_of_a_projects_folder_with_subagents(tmp_path):
     zipped, zreport = _read(archive_path)
     plain, preport = _read(DATA)
     assert list(zipped) == list(plain) == ["s1", "s2", "w1"]
+    def docs(sid: str, conv: dict) -> list[dict]:
+        out = [records.message_document(sid, m) for m in conv["messages"]]
+        for d in out:  # the project folder: inside the zip, or on disk
+            d["metadata"].pop("_project_path")
+            d.pop("cwd")
+        return out
+
     for sid in plain:
-        assert [records.message_document(sid, m) for m in zipped[sid]["messages"]] == \
-               [records.message_document(sid, m) for m in plain[sid]["messages"]]
+        assert docs(sid, zipped[sid]) == docs(sid, plain[sid])
         assert zipped[sid]["title"] == plain[sid]["title"] and zipped[sid]["summary"] == plain[sid]["summary"]
     assert zreport.skipped == preport.skipped and zreport.used == preport.used
     assert _skipped_lines(zreport) == [("projects/-home-ana-src-my-app/s1.jsonl", 13)]
@@ -458,7 +487,7 @@ def test_project_folder_copied_twice_yields_each_session_once(tmp_path):
     _session_file(tmp_path / "b-backup", "s9", 5)
     convs, report = _read(tmp_path)
     assert [c for c in convs] == ["s1", "s2", "s9"]
-    assert convs["s1"]["message_count"] == 17
+    assert convs["s1"]["message_count"] == 15
     assert report.skipped["line copied from an earlier session"] == 11 + 2  # s1 (with its agent), s2
     assert report.skipped["line of a session read from another folder"] == 0
     ids = [m["id"] for c in convs.values() for m in c["messages"]]

@@ -20,6 +20,7 @@ from ..progress import CancelToken, Progress, ProgressCallback, Tee, Throttled, 
 from ..reading import ReadReport
 from ..security import DEFAULT_LIMITS, Limits
 from ..store import facts
+from ..store.owners import resolve_owner
 from . import jobs
 from .canonical import Context, normalize_conversation
 from .mapping import check_mapping
@@ -101,8 +102,12 @@ def import_file(
     db: Database | None = None,
     source_name: str | None = None,
     limits: Limits | None = None,
+    owner: str | None = None,
 ) -> ImportResult:
     """Validate, then write an input's conversations; see FORMATS.md (Import).
+
+    `owner` (a user's id, name, email or API key in upstream's `users`) owns the projects
+    written; by default the database's only user, if it has exactly one.
 
     `strategy=None` takes the source's default: merge for Claude Code transcripts (so a
     re-import after sessions grew adds just the new messages), skip for everything else.
@@ -111,6 +116,7 @@ def import_file(
     user = check_mapping(mapping)
     limits = limits or DEFAULT_LIMITS
     db = _db(db)
+    owner_id = resolve_owner(db, owner)
     base = datetime.now(UTC)
     with (fewer_collections(),
           open_source(path, password=password, limits=limits, name=source_name) as src):
@@ -137,7 +143,7 @@ def import_file(
             mapping=user, strategy=strategy, per_conversation=per, relative_base=base,
             totals={"conversations": total, "messages": report.stats["messages"]},
         )
-        writer = Writer(db, job_id, strategy, per, cancel)
+        writer = Writer(db, job_id, strategy, per, cancel, owner=owner_id, kind=src.kind)
         throttled = Throttled(
             lambda e: jobs.update_progress(db, job_id, e, writer.counts.as_dict()), interval=1.0)
         tell = Tee(progress, throttled)

@@ -26,6 +26,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from .. import records
 from ..errors import Cancelled
 from ..progress import CancelToken
+from ..sources.claude_code_shape import project_description
 from ..store import collections as names
 from ..store.schema import collection_for_write
 from .model import Counts
@@ -81,8 +82,13 @@ class Writer:
         strategy: str,
         per_conversation: Mapping[str, str],
         cancel: CancelToken | None = None,
+        *,
+        owner: ObjectId | None = None,
+        kind: str | None = None,
     ) -> None:
         self.db = db
+        self.owner = owner  # upstream's `user_id` for the projects written
+        self.kind = kind
         self.cancel = cancel
         self.chunk = 200
         self.job_id = job_id
@@ -125,27 +131,37 @@ class Writer:
         projects = self.db[names.PROJECTS]
         found = None
         if path:
-            found = projects.find_one({"path": path}, {"_id": 1})
+            found = projects.find_one({"path": path}, {"_id": 1, "user_id": 1})
         elif name:
-            found = projects.find_one({"name": name}, {"_id": 1}) or projects.find_one(
-                {"path": name}, {"_id": 1})
+            found = projects.find_one({"name": name}, {"_id": 1, "user_id": 1}) or projects.find_one(
+                {"path": name}, {"_id": 1, "user_id": 1})
         else:
-            found = projects.find_one({"path": DEFAULT_PROJECT_PATH}, {"_id": 1})
+            found = projects.find_one({"path": DEFAULT_PROJECT_PATH}, {"_id": 1, "user_id": 1})
         if found:
             pid = found["_id"]
+            if self.owner is not None and found.get("user_id") is None:
+                projects.update_one({"_id": pid}, {"$set": {"user_id": self.owner}})
         else:
             wanted = rec.get("project_id")
             pid = ObjectId(wanted) if wanted and ObjectId.is_valid(wanted) else ObjectId()
             if projects.find_one({"_id": pid}, {"_id": 1}):
                 pid = ObjectId()
             doc_path = path or name or DEFAULT_PROJECT_PATH
-            created.append({
-                "_id": pid, "name": name or doc_path.rstrip("/").rsplit("/", 1)[-1] or doc_path,
-                "path": doc_path, "description": None, "createdAt": self.now,
-                "updatedAt": self.now, "stats": {"message_count": 0, "session_count": 0},
-            })
+            created.append(self._project_doc(pid, name, doc_path))
         self.projects[key] = pid
         return pid
+
+    def _project_doc(self, pid: ObjectId, name: str | None, path: str) -> dict[str, Any]:
+        """A new project as upstream creates one (no null where its validator wants text)."""
+        name = name or path.rstrip("/").rsplit("/", 1)[-1] or path
+        doc: dict[str, Any] = {"_id": pid, "name": name, "path": path}
+        if self.kind == "claude_code":
+            doc["description"] = project_description(name)
+        if self.owner is not None:
+            doc["user_id"] = self.owner
+        doc.update(createdAt=self.now, updatedAt=self.now,
+                   stats={"message_count": 0, "session_count": 0})
+        return doc
 
     def _plan(self) -> list[_Plan]:
         recs = self.pending
@@ -182,15 +198,16 @@ class Writer:
                 p.existing_msgs = stored.get(cid, [])
                 have = [d for _, d in p.existing_msgs]
                 uuids = {d["uuid"] for d in have}
-                hashes = {d.get("contentHash") for d in have}
+                hashes = {d.get("contentHash") for d in have} - {None}
                 keys = {_merge_key(d) for d in have}
                 for d, c in zip(docs, colls, strict=True):
-                    if d["uuid"] in uuids or d["contentHash"] in hashes or _merge_key(d) in keys:
+                    if d["uuid"] in uuids or d.get("contentHash") in hashes or _merge_key(d) in keys:
                         continue
                     p.docs.append(d)
                     p.colls.append(c)
                     uuids.add(d["uuid"])
-                    hashes.add(d["contentHash"])
+                    if d.get("contentHash"):
+                        hashes.add(d["contentHash"])
                     keys.add(_merge_key(d))
                 p.stored = have + p.docs
         return plans

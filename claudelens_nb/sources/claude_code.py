@@ -41,6 +41,7 @@ from typing import Any
 
 from ..reading import ReadReport
 from . import archive
+from . import claude_code_shape as shape
 from .claude_code_messages import UNKNOWN_PROJECT, Line, conversation, project_of
 from .content import as_str, parse_time
 
@@ -248,8 +249,9 @@ class _UnitReader:
     """Builds a project folder's sessions one at a time, in order of their first line."""
 
     def __init__(self, entries: list[archive.Entry], report: ReadReport,
-                 taken: set[str], yielded: set[str]) -> None:
+                 taken: set[str], yielded: set[str], project: tuple[str, str]) -> None:
         self.report = report
+        self.project = project
         self.plan = _plan(entries, report)
         self.seq = itertools.count()
         self.buffers: dict[str, list[Line]] = defaultdict(list)
@@ -314,16 +316,31 @@ class _UnitReader:
             self.report.skipped["line of a session read from another folder"] += len(lines)
             return None
         self.yielded.add(sid)
-        best: tuple[datetime, int, str] | None = None
+        best: tuple[datetime, int, str, str] | None = None
         for ln in lines:
             self.taken.add(ln.obj["uuid"])
             for n, text in self.plan.summaries.get(ln.obj["uuid"], ()):
                 self.linked.add(n)
                 self.report.used["summary"] += 1
                 if best is None or (ln.ts, n) >= best[:2]:
-                    best = (ln.ts, n, text)
+                    best = (ln.ts, n, text, ln.obj["uuid"])
         titles = self.plan.titles.get(sid, {})
-        return conversation(sid, lines, best[2] if best else None, titles, self.report)
+        return conversation(sid, lines, best[2] if best else None, titles, self.report,
+                            self.project, best[3] if best else None)
+
+
+def _project(path: Path, unit: str) -> tuple[str, str]:
+    """(name, path) of the project a project folder's sessions belong to, as upstream's sync
+    names and keys it: the folder's absolute path (inside a zip: the zip's path, then the
+    folder), named from the folder's name."""
+    if archive.is_zip(path):
+        folder = f"{path.resolve()}/{unit}" if unit != "." else str(path.resolve())
+        name_of = unit if unit != "." else path.stem
+    else:
+        base = path if path.is_dir() else path.parent
+        folder = str((base / unit).resolve())
+        name_of = folder
+    return shape.project_name(name_of), folder
 
 
 def _projects_root(path: Path) -> Path:
@@ -343,4 +360,5 @@ def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
         taken: set[str] = set()
         yielded: set[str] = set()
         for key in sorted(units):
-            yield from _UnitReader(units[key], report, taken, yielded).conversations()
+            project = _project(path, key)
+            yield from _UnitReader(units[key], report, taken, yielded, project).conversations()

@@ -16,16 +16,17 @@ from typing import Any
 
 from .. import pricing, records
 from ..reading import ReadReport
-from .content import as_str, duration_seconds, empty_tokens, flatten, tool_summary
+from . import claude_code_shape as shape
+from .content import as_str, duration_seconds, empty_tokens, flatten
 
-_CONSUMED = frozenset({
-    "type", "uuid", "parentUuid", "timestamp", "sessionId", "isSidechain", "message",
-    "costUSD", "costUsd",
-})
 _USAGE_KEYS = (("input", "input_tokens"), ("output", "output_tokens"),
                ("cache_creation", "cache_creation_input_tokens"),
                ("cache_read", "cache_read_input_tokens"))
-_COPIED_TO_PARTS = ("cwd", "gitBranch", "version", "userType", "requestId")
+# Fields upstream's sync CLI forwards only for one kind of line.
+_ASSISTANT_ONLY = frozenset({"durationMs", "requestId"})
+_USER_ONLY = frozenset({"toolUseResult"})
+# Kept on a line's own document, not copied to the tool calls and results split from it.
+_LINE_ONLY = frozenset({"contentHash", "thinking", "usage"})
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNKNOWN_PROJECT = ("Unknown Project", "unknown")
 
@@ -55,9 +56,10 @@ class Line:
 class SessionBuilder:
     """Builds one session's message records in timestamp order."""
 
-    def __init__(self, sid: str, report: ReadReport) -> None:
+    def __init__(self, sid: str, report: ReadReport, project_path: str = "unknown") -> None:
         self.sid = sid
         self.report = report
+        self.project_path = project_path
         self.messages: list[dict[str, Any]] = []
         self.tool_docs: dict[str, str] = {}  # tool_use block id -> tool_use document id
         # API response (message.id, requestId) -> (rank, the message holding its usage, whether
@@ -65,11 +67,33 @@ class SessionBuilder:
         self.responses: dict[tuple[str | None, str | None],
                              tuple[tuple[bool, int], dict[str, Any], bool]] = {}
 
+    def _fields(self, obj: Mapping[str, Any], kind: str, ts: datetime) -> dict[str, Any]:
+        """The top-level fields upstream's sync and ingest give every document of a line."""
+        out: dict[str, Any] = {"messageData": obj["message"]} if "message" in obj else {}
+        values = dict(obj)
+        values["userType"] = obj.get("userType", "external")
+        values["cwd"] = obj.get("cwd") or self.project_path
+        if "toolUseResult" in obj:
+            values["toolUseResult"] = shape.tool_use_result(obj["toolUseResult"])
+        for key in shape.COPIED_FIELDS:
+            if key == "model" or (key in _ASSISTANT_ONLY and kind != "assistant") or (
+                    key in _USER_ONLY and kind != "user"):
+                continue
+            if values.get(key) is not None:
+                out[key] = values[key]
+        extra = {k: v for k, v in obj.items() if k not in shape.LINE_FIELDS}
+        if kind not in ("user", "assistant"):
+            extra.pop("content", None)
+        extra["_project_path"] = self.project_path
+        out["metadata"] = extra
+        out["contentHash"] = records.content_hash(
+            obj["uuid"], kind, shape.iso_as_upstream(obj["timestamp"], ts), obj.get("message"))
+        return out
+
     def add(self, ln: Line) -> None:
         obj = ln.obj
         kind = obj["type"]
-        meta: dict[str, Any] = {"messageData": obj["message"]} if "message" in obj else {}
-        meta.update({k: v for k, v in obj.items() if k not in _CONSUMED})
+        meta = self._fields(obj, kind, ln.ts)
         base = {
             "id": obj["uuid"],
             "parent_id": as_str(obj.get("parentUuid")),
@@ -90,27 +114,34 @@ class SessionBuilder:
         elif kind == "user":
             self._user(base, message, ln)
         else:
+            # Upstream's sync drops a system line's top-level `content`; we keep it.
             if isinstance(obj.get("content"), (str, list)):
                 base["content"] = flatten(obj["content"])
-                meta.pop("content", None)
-            elif isinstance(message, Mapping):
-                base["content"] = flatten(message.get("content"))
+            elif message is not None:
+                base["content"] = shape.other_text(kind, message)
             self.messages.append(base)
 
     def _part(self, base: dict[str, Any], suffix: str, type_: str, content: str,
               block: Any) -> dict[str, Any]:
-        meta = {"messageData": block}
-        meta.update((k, base["metadata"][k]) for k in _COPIED_TO_PARTS if k in base["metadata"])
+        meta = {k: v for k, v in base["metadata"].items() if k not in _LINE_ONLY}
+        meta["messageData"] = block
+        meta["metadata"] = dict(meta["metadata"])
         return {
             **base, "id": f"{base['id']}{suffix}", "parent_id": base["id"], "type": type_,
-            "content": content, "tokens": empty_tokens(), "cost_usd": None, "model": None,
+            "content": content, "tokens": empty_tokens(), "cost_usd": None,
             "metadata": meta,
         }
 
     def _assistant(self, base: dict[str, Any], obj: Mapping[str, Any], message: Any,
                    ln: Line) -> None:
-        blocks = message.get("content") if isinstance(message, Mapping) else message
-        base["content"] = flatten(blocks)
+        blocks = message.get("content", []) if isinstance(message, Mapping) else message
+        tools: list[Mapping[str, Any]] = []
+        if isinstance(blocks, list):
+            base["content"], thinking, tools = shape.assistant_text(blocks)
+            if thinking is not None:
+                base["metadata"]["thinking"] = thinking
+        elif message is not None:
+            base["content"] = shape.other_text("assistant", message)
         if isinstance(message, Mapping):
             model = message.get("model") if isinstance(message.get("model"), str) else None
             base["model"] = model
@@ -118,12 +149,8 @@ class SessionBuilder:
             key = (as_str(message.get("id")), as_str(obj.get("requestId")))
             self._take_usage(key, base, obj, model, usage)
         self.messages.append(base)
-        if not isinstance(blocks, list):
-            return
-        tools = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_use"]
         for i, block in enumerate(tools):
-            part = self._part(base, f"_tool_{i}", "tool_use",
-                              tool_summary(block.get("name"), block.get("input")), block)
+            part = self._part(base, f"_tool_{i}", "tool_use", shape.block_json(block), block)
             part["tool_name"] = as_str(block.get("name"))
             part["tool_input"] = block.get("input")
             if isinstance(block.get("id"), str):
@@ -187,15 +214,19 @@ class SessionBuilder:
             blocks = message.get("content")
         else:
             blocks = message
-        results = []
-        if isinstance(blocks, list):
-            results = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_result"]
-            blocks = [b for b in blocks if not (isinstance(b, Mapping) and b.get("type") == "tool_result")]
-        base["content"] = flatten(blocks)
-        self.messages.append(base)
+        if not isinstance(blocks, list):
+            base["content"] = shape.other_text("user", message) if message is not None else ""
+            self.messages.append(base)
+            return
+        texts, results = shape.user_parts(blocks)
+        base["content"] = "\n".join(texts)
+        if texts or not results:  # upstream stores no user document for tool results alone
+            self.messages.append(base)
         for i, block in enumerate(results):
-            part = self._part(base, f"_result_{i}", "tool_result", flatten(block.get("content")), block)
-            part["parent_id"] = self.tool_docs.get(as_str(block.get("tool_use_id")) or "", base["id"])
+            part = self._part(base, f"_result_{i}", "tool_result",
+                              shape.tool_result_text(block.get("content", "")), block)
+            tool_doc = self.tool_docs.get(as_str(block.get("tool_use_id")) or "")
+            part["parent_id"] = tool_doc or (base["id"] if texts else base["parent_id"])
             self.messages.append(part)
 
 
@@ -233,18 +264,43 @@ _NOT_TYPED = ("<command-", "<local-command-", "<system-reminder>", "<bash-",
 
 def _typed_by_user(msg: Mapping[str, Any]) -> bool:
     """False for the caveats, slash-command echoes and reminders Claude Code writes as user lines."""
-    return not msg["metadata"].get("isMeta") and not msg["content"].lstrip().startswith(_NOT_TYPED)
+    return not msg["metadata"]["metadata"].get("isMeta") and not msg["content"].lstrip().startswith(_NOT_TYPED)
+
+
+def _usage_fields(messages: list[dict[str, Any]], leaf: str | None, summary: str | None) -> None:
+    """Usage where upstream keeps it (`usage`, `metadata.usage`) for the lines whose usage
+    counts, and the session's summary on its leaf message's documents."""
+    for m in messages:
+        meta = m["metadata"]
+        if m["type"] == "assistant" and any(v is not None for v in m["tokens"].values()):
+            raw = meta.get("messageData", {}).get("usage")
+            if isinstance(raw, Mapping):
+                meta["usage"] = dict(raw)
+                meta["metadata"]["usage"] = dict(raw)
+        if summary is not None and leaf is not None and (
+                m["id"] == leaf or m["id"].startswith((f"{leaf}_tool_", f"{leaf}_result_"))):
+            meta["summary"] = summary
+            meta["leafUuid"] = leaf
 
 
 def conversation(sid: str, lines: list[Line], summary: str | None,
-                 titles: Mapping[str, str], report: ReadReport) -> dict[str, Any]:
-    """One session's kept lines (timestamp order) as a canonical conversation."""
-    builder = SessionBuilder(sid, report)
+                 titles: Mapping[str, str], report: ReadReport,
+                 project: tuple[str, str] | None = None, leaf: str | None = None) -> dict[str, Any]:
+    """One session's kept lines (timestamp order) as a canonical conversation.
+
+    `project` is (name, path) of the Claude projects folder the lines were read from, the
+    key upstream's sync gives the project; without it the project is the lines' `cwd`.
+    """
+    if project is None:
+        cwd = next((ln.obj["cwd"] for ln in lines
+                    if isinstance(ln.obj.get("cwd"), str) and ln.obj["cwd"]), None)
+        project = project_of(cwd)
+    name, path = project
+    builder = SessionBuilder(sid, report, path)
     for ln in lines:
         builder.add(ln)
     messages = builder.messages
-    cwd = next((ln.obj["cwd"] for ln in lines if isinstance(ln.obj.get("cwd"), str) and ln.obj["cwd"]), None)
-    name, path = project_of(cwd)
+    _usage_fields(messages, leaf, summary)
     start, end = lines[0].ts, max(ln.ts for ln in lines)
     prompts = [m for m in messages if m["type"] == "user" and _typed_by_user(m)]
     title = (titles.get("custom-title") or titles.get("ai-title")

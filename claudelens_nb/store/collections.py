@@ -38,9 +38,13 @@ def message_collections(db: Database) -> list[Collection]:
 
 
 def uses_single_collection(db: Database) -> bool:
-    """True for an old deployment: a `messages` collection and no monthly ones."""
+    """True for an old deployment: messages in a `messages` collection, no monthly ones.
+
+    Upstream's db_init creates an empty `messages` beside the monthly collections its ingest
+    writes, so an empty one does not count.
+    """
     names = message_collection_names(db)
-    return names == [LEGACY_MESSAGES]
+    return names == [LEGACY_MESSAGES] and db[LEGACY_MESSAGES].find_one({}, {"_id": 1}) is not None
 
 
 def collection_for(db: Database, ts: datetime, *, single: bool | None = None) -> Collection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.database import Database
 
@@ -14,12 +14,25 @@ _DONE: set[tuple[str, str]] = set()
 _LOCK = threading.Lock()
 
 
+# Upstream's index set on each message collection (rolling_message_service.create_indexes),
+# less its wildcard text index: SecantusDB has no text indexes (docs/upstream.md).
+MESSAGE_INDEXES = (
+    ([("uuid", ASCENDING)], True),
+    ([("sessionId", ASCENDING), ("timestamp", ASCENDING)], False),
+    ([("timestamp", DESCENDING)], False),
+    ([("user_id", ASCENDING), ("timestamp", DESCENDING)], False),
+    ([("type", ASCENDING), ("timestamp", DESCENDING)], False),
+    ([("parentUuid", ASCENDING)], False),
+    ([("model", ASCENDING), ("timestamp", DESCENDING)], False),
+    ([("costUsd", DESCENDING)], False),
+    ([("gitBranch", ASCENDING), ("timestamp", DESCENDING)], False),
+)
+
+
 def ensure_message_indexes(coll: Collection) -> None:
-    """uuid unique and (sessionId, timestamp): what ClaudeLens puts on each message collection."""
-    coll.create_index([("uuid", ASCENDING)], unique=True, name="uuid_1")
-    coll.create_index(
-        [("sessionId", ASCENDING), ("timestamp", ASCENDING)], name="sessionId_1_timestamp_1"
-    )
+    """The indexes upstream ClaudeLens puts on every message collection (default names)."""
+    coll.create_indexes([IndexModel(keys, unique=unique) if unique else IndexModel(keys)
+                         for keys, unique in MESSAGE_INDEXES])
 
 
 def ensure_schema(db: Database, *, force: bool = False) -> None:
