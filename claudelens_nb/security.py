@@ -28,7 +28,7 @@ from .errors import ImportFileError
 
 MB = 1024 * 1024
 TEXT_EXTENSIONS = {".json", ".jsonl", ".csv"}
-ALLOWED_EXTENSIONS = TEXT_EXTENSIONS | {".zip"}
+ALLOWED_EXTENSIONS = TEXT_EXTENSIONS | {".zip", ".parquet"}
 _TEXT_MIMES = {"application/json", "application/csv", "application/x-ndjson", "application/jsonl"}
 _ZIP_MIMES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -80,7 +80,7 @@ def extension_format(path: Path) -> str:
         shown = ext or "(none)"
         raise ImportFileError(
             f"{display_name(path)}: extension {shown} is not accepted; "
-            "use .json, .jsonl, .csv, .zip or a folder of .jsonl files"
+            "use .json, .jsonl, .csv, .parquet, .zip or a folder (of .jsonl files, or an export's tables)"
         )
     return ext[1:]
 

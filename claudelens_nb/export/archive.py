@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import queue
 import threading
 import zipfile
@@ -161,6 +162,22 @@ def write_archive(
     except BaseException:
         writer.abort()
         raise
+
+
+def write_folder_manifest(folder: Path, members: list[tuple[Path, str]],
+                          manifest: dict[str, Any]) -> Path:
+    """`manifest.json` beside the tables of a folder export: each member's name, size, sha256
+    (the same manifest a zip carries). Returns its path."""
+    from ..security import sha256_file
+
+    listed = [{"name": name, "size": src.stat().st_size, "sha256": sha256_file(src)}
+              for src, name in members]
+    path = folder / MANIFEST
+    blob = json.dumps({**manifest, "files": listed}, ensure_ascii=False, indent=2).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(blob)
+    return path
 
 
 def read_manifest(path: Path, password: str | None = None) -> dict[str, Any]:

@@ -80,12 +80,10 @@ def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any], opts: 
     """The writer for `fmt` and the files it will produce (each created private first);
     JSON and JSONL also hand their bytes to `copy`, the zip being written alongside."""
     if fmt == "csv":
-        w = CsvWriter(work, opts.csv_tables)
+        w = CsvWriter(work, opts.tables)
         return w, w.members()
     if fmt == "parquet":
-        for name in ("conversations.parquet", "messages.parquet"):
-            files.create_private(work / name)
-        w = ParquetWriter(work)
+        w = ParquetWriter(work, opts.tables, private=files.create_private)
         return w, w.members()
     ext = {"json": "json", "jsonl": "jsonl", "markdown": "md", "pdf": "pdf"}[fmt]
     path = work / f"{base}.{ext}"
@@ -110,7 +108,7 @@ def _target(path: str | Path | None, created: datetime, job_id: str, ext: str) -
     if path is None:
         return files.export_dir() / files.generated_name(created, job_id, ext)
     p = Path(path).expanduser()
-    if p.is_dir():
+    if p.is_dir() and not files.is_export_folder(p):
         return p / files.generated_name(created, job_id, ext)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -312,18 +310,18 @@ class _Run:
             "export_date": created,
             "title": f"ClaudeLens Export - {created.date().isoformat()}",
         }
-        single_csv = fmt == "csv" and opts.csv_tables != "both"
-        natural_zip = fmt in ("csv", "parquet") and not single_csv
-        ext = "csv" if single_csv else EXTENSIONS[fmt]
+        single_table = fmt in files.TABLE_SUFFIXES and opts.tables != "both"
+        ext = fmt if single_table else EXTENSIONS[fmt]
         self.final = _target(self.path, created, self.job_id, ext)
+        layout = files.layout(self.final, fmt, fmt in files.TABLE_SUFFIXES and not single_table,
+                              compress=opts.compress, encrypt=opts.password is not None)
         base = self.final.name.rsplit(".", 1)[0] if "." in self.final.name else self.final.name
         self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
         self.work.mkdir(mode=0o700)
         # A big JSON export will be zipped: deflating it while it is encoded uses the
         # core the encoder leaves idle. If it ends up small after all, the zip is dropped.
         self.zip_alongside = fmt in ("json", "jsonl") and (
-            opts.compress or opts.password is not None
-            or t.messages * _GUESS_BYTES_PER_MESSAGE >= opts.compress_threshold // 2)
+            layout == "zip" or t.messages * _GUESS_BYTES_PER_MESSAGE >= opts.compress_threshold // 2)
         self.reader = open_stream(db, self.flt, by_date=self.per_conversation,
                                   matched=t.conversations, chunk_size=opts.chunk_size)
         try:
@@ -337,32 +335,41 @@ class _Run:
         self.writer = None
         check(self.cancel)
         plain_size = sum(p.stat().st_size for p, _ in members)
-        zipped = (natural_zip or opts.compress or opts.password is not None
-                  or plain_size > opts.compress_threshold)
+        zipped = layout == "zip" or (layout == "file" and plain_size > opts.compress_threshold)
+        manifest = {
+            "format": fmt, "version": FORMAT_VERSION, "generator": GENERATOR,
+            "created_at": records.iso(created), "job_id": self.job_id,
+            "filters": self.flt.to_dict(), "options": opts.to_dict(),
+            "counts": {"conversations": n_convs, "messages": n_msgs,
+                       "total_cost_usd": float(t.total_cost)},
+            "sanitizing": sanitizer.applied(), "encrypted": opts.password is not None,
+        }
         if zipped:
-            if not natural_zip:
-                self.final = _with_suffix(self.final, "zip")
-            manifest = {
-                "format": fmt, "version": FORMAT_VERSION, "generator": GENERATOR,
-                "created_at": records.iso(created), "job_id": self.job_id,
-                "filters": self.flt.to_dict(), "options": opts.to_dict(),
-                "counts": {"conversations": n_convs, "messages": n_msgs,
-                           "total_cost_usd": float(t.total_cost)},
-                "sanitizing": sanitizer.applied(), "encrypted": opts.password is not None,
-            }
+            self.final = _with_suffix(self.final, "zip")
             source = self._archive(members, manifest, plain_size)
+        elif layout == "folder":
+            self._drop_background()
+            archive.write_folder_manifest(self.work, members, manifest)
+            source = self.work
         else:
             self._drop_background()
             source = members[0][0]
         emit(self.report, "Finalizing", 0, 1)
         check(self.cancel)
-        os.chmod(source, 0o600)
+        os.chmod(source, 0o700 if source.is_dir() else 0o600)
+        if files.is_export_folder(self.final) or (source.is_dir() and self.final.is_file()):
+            files.remove_quietly(self.final)  # an earlier export to the same name
         os.replace(source, self.final)
         self.part = self.final  # removed again if recording the job fails
-        shutil.rmtree(self.work, ignore_errors=True)
+        if self.work.exists():
+            shutil.rmtree(self.work, ignore_errors=True)
         self.work = None
-        size = self.final.stat().st_size
-        digest = sha256_file(self.final)
+        if self.final.is_dir():
+            size = sum(p.stat().st_size for p in self.final.iterdir())
+            digest = sha256_file(self.final / archive.MANIFEST)  # it holds every table's sha256
+        else:
+            size = self.final.stat().st_size
+            digest = sha256_file(self.final)
         result = ExportResult(
             job_id=self.job_id, path=self.final, format=fmt, size=size, sha256=digest,
             conversations=n_convs, messages=n_msgs, total_cost=float(t.total_cost),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -39,10 +40,39 @@ def create_private(path: Path) -> None:
 
 
 def remove_quietly(*paths: Path | None) -> None:
+    """Remove files, or whole folders (a folder export), ignoring what is already gone."""
     for p in paths:
-        if p is not None:
+        if p is None:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
             with contextlib.suppress(OSError):
                 p.unlink()
+
+
+# A name ending so holds one table; a folder of that name holds both (and a manifest).
+TABLE_SUFFIXES = {"csv": ".csv", "parquet": ".parquet"}
+
+
+def is_export_folder(path: Path) -> bool:
+    """A folder an earlier CSV/Parquet export wrote (it has our manifest.json at the top)."""
+    return path.is_dir() and (path / "manifest.json").is_file()
+
+
+def layout(path: Path, fmt: str, both_tables: bool, *, compress: bool, encrypt: bool) -> str:
+    """How an export named `path` is written: "zip", "folder" or "file".
+
+    A zip only under a name ending in .zip (compress/encrypt add the suffix); CSV or Parquet
+    with both tables under any other name is a folder of that name (Spark's convention:
+    `x.parquet/` holds conversations.parquet, messages.parquet and manifest.json); everything
+    else is the one file it says it is.
+    """
+    if path.name.lower().endswith(".zip") or compress or encrypt:
+        return "zip"
+    if fmt in TABLE_SUFFIXES and both_tables:
+        return "folder"
+    return "file"
 
 
 

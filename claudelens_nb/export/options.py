@@ -10,7 +10,7 @@ from ..errors import ExportError
 
 FORMATS = ("json", "jsonl", "csv", "markdown", "pdf", "parquet")
 CSV_TABLES = ("both", "conversations", "messages")
-# The file extension of each format's own (uncompressed) output.
+# The extension of each format's generated file name (CSV and Parquet with both tables: a zip).
 EXTENSIONS = {
     "json": "json", "jsonl": "jsonl", "csv": "zip", "markdown": "md", "pdf": "pdf",
     "parquet": "zip",
@@ -31,14 +31,20 @@ class ExportOptions:
     password: str | None = None
     auto_compress_bytes: int | None = None
     chunk_size: int = 200
+    # Which tables CSV and Parquet write; `csv_tables` is its older name (either may be given).
+    tables: str = "both"
     csv_tables: str = "both"
 
     def __post_init__(self) -> None:
-        if self.csv_tables not in CSV_TABLES:
-            raise ExportError(
-                f"csv_tables must be one of {', '.join(CSV_TABLES)}, got {self.csv_tables!r}",
-                code="INVALID_FILTERS",
-            )
+        for name in ("tables", "csv_tables"):
+            if getattr(self, name) not in CSV_TABLES:
+                raise ExportError(
+                    f"{name} must be one of {', '.join(CSV_TABLES)}, got {getattr(self, name)!r}",
+                    code="INVALID_FILTERS",
+                )
+        if self.tables == "both":
+            self.tables = self.csv_tables
+        self.csv_tables = self.tables
         if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ExportError(f"chunk_size must be a positive whole number, got {self.chunk_size!r}")
         if self.password is not None and not isinstance(self.password, str):

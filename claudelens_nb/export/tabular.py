@@ -1,13 +1,15 @@
 """CSV and Parquet: a conversations table and a messages table, written chunk by chunk.
 
-Both writers produce member files in a work folder; the engine zips them with a manifest.
+Both writers produce member files in a work folder; the engine zips them with a manifest,
+moves them as a folder with a manifest, or (one table asked for) moves the one file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,12 +158,41 @@ class _RowGroups:
         self.writer.close()
 
 
-class ParquetWriter:
-    """conversations.parquet and messages.parquet, typed, one row group per ~10k rows."""
+class _NoTable:
+    """Stands in for a table that was not asked for."""
 
-    def __init__(self, folder: Path) -> None:
-        self._conv = _RowGroups(folder / "conversations.parquet", CONVERSATION_SCHEMA)
-        self._msg = _RowGroups(folder / "messages.parquet", MESSAGE_SCHEMA)
+    path = None
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[Any]] = defaultdict(list)
+
+    def flush(self, at_least: int = 1) -> None:
+        self.cols.clear()
+
+    def close(self) -> None:
+        pass
+
+
+class ParquetWriter:
+    """conversations.parquet and/or messages.parquet, typed, one row group per ~10k rows.
+
+    `private` creates each file (owner-only) before it is written."""
+
+    def __init__(self, folder: Path, tables: str = "both",
+                 private: Callable[[Path], None] | None = None) -> None:
+        self._tables: list[_RowGroups] = []
+        self._conv: _RowGroups | _NoTable = _NoTable()
+        self._msg: _RowGroups | _NoTable = _NoTable()
+        for name, schema, wanted in (("conversations", CONVERSATION_SCHEMA, tables != "messages"),
+                                     ("messages", MESSAGE_SCHEMA, tables != "conversations")):
+            if not wanted:
+                continue
+            path = folder / f"{name}.parquet"
+            if private is not None:
+                private(path)
+            table = _RowGroups(path, schema)
+            self._tables.append(table)
+            setattr(self, "_conv" if name == "conversations" else "_msg", table)
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
         cols = self._conv.cols
@@ -205,13 +236,13 @@ class ParquetWriter:
             p["is_sidechain"].append(bool(m.get("is_sidechain")))
 
     def members(self) -> list[tuple[Path, str]]:
-        return [(t.path, t.path.name) for t in (self._conv, self._msg)]
+        return [(t.path, t.path.name) for t in self._tables]
 
     def close(self) -> None:
-        self._conv.close()
-        self._msg.close()
+        for t in self._tables:
+            t.close()
 
     def abort(self) -> None:
-        for t in (self._conv, self._msg):
+        for t in self._tables:
             with contextlib.suppress(Exception):
                 t.writer.close()

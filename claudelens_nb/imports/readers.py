@@ -35,8 +35,9 @@ from ..security import (
     sha256_file,
 )
 from . import csv_reader
+from .tables import open_export_folder, open_parquet_file, parquet_items
 
-OUR_KINDS = ("json", "claudelens_json", "json_array", "jsonl", "csv")
+OUR_KINDS = ("json", "claudelens_json", "json_array", "jsonl", "csv", "parquet")
 MANIFEST = "manifest.json"
 _CONV_KEYS = {"messages", "msgs", "chat_messages", "turns"}
 _PEEK_EVENTS = 20_000
@@ -278,6 +279,9 @@ def _walk_jsonl(folder: Path) -> list[Path]:
 
 
 def _open_folder(path: Path, name: str, limits: Limits) -> Source:
+    exported = open_export_folder(path, name, limits)  # a CSV/Parquet export's folder
+    if exported is not None:
+        return exported
     files = _walk_jsonl(path)
     if not files:
         raise ImportFileError(f"{name}: the folder holds no .jsonl files")
@@ -336,6 +340,11 @@ def _open_zip(path: Path, name: str, password: str | None, limits: Limits,
     payload = {m: p for m, p in ex.files.items() if m != MANIFEST}
     if not payload:
         raise ImportFileError(f"{name}: the archive holds nothing to import")
+    parquet = [(p, f"{name}:{m}") for m, p in payload.items() if m.lower().endswith(".parquet")]
+    if parquet:
+        src = Source("parquet", "json", name, size, sha, archive=True, encrypted=ex.encrypted)
+        src._items = parquet_items(parquet, limits)
+        return src
     texts = []
     for member, p in payload.items():
         fmt = Path(member).suffix.lower()[1:]
@@ -384,6 +393,9 @@ def open_source(
     fmt = extension_format(path)
     if fmt == "folder":
         yield _open_folder(path, name, limits)
+        return
+    if fmt == "parquet":
+        yield open_parquet_file(path, name, limits)
         return
     if fmt == "zip":
         with private_tempdir() as tmp:

@@ -20,7 +20,7 @@ from .dropzone import DropZone
 from .jobs import Debouncer, describe_error, guarded, request_cancel, run_in_thread
 from .parts import Banner, ProgressView, button, card, esc, html, human_size, money, show, when
 
-ALLOWED = (".json", ".jsonl", ".csv", ".zip")
+ALLOWED = (".json", ".jsonl", ".csv", ".zip", ".parquet")
 STRATEGIES = ["skip", "replace", "merge"]
 STAGES = ["Validating", "Importing", "Processing messages", "Finalizing"]
 MAX_CONFLICT_CARDS = 50
@@ -190,8 +190,8 @@ class ImportTab(w.VBox):
             self.validation.error("Type the path of a file on the server first.")
             return
         path = Path(raw).expanduser()
-        if not path.is_file():
-            self.validation.error(f"No such file on the server: {raw}")
+        if not path.exists():  # a file, or a folder (Claude Code projects, a CSV/Parquet export)
+            self.validation.error(f"No such file or folder on the server: {raw}")
             return
         self._drop_upload()
         self.choose(path, path.name)
