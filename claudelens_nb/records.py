@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -328,6 +329,12 @@ def session_document(conv: Mapping[str, Any], project_id: ObjectId) -> dict[str,
     return doc
 
 
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value) if math.isfinite(value) else 0
+
+
 def session_stats(messages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The derived session fields, from its stored message documents."""
     n = 0
@@ -344,8 +351,10 @@ def session_stats(messages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             first = ts if first is None or ts < first else first
             last = ts if last is None or ts > last else last
         usage = m.get("usage") or {}
-        tin += int(usage.get("input_tokens") or 0)
-        tout += int(usage.get("output_tokens") or 0)
+        # As upstream's ingest counts them: input includes cache writes and reads.
+        tin += sum(_count(usage.get(k)) for k in (
+            "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+        tout += _count(usage.get("output_tokens"))
         if m.get("type") == "tool_use":
             tools += 1
     return {
