@@ -89,6 +89,14 @@ def print_report(report) -> None:  # noqa: ANN001 - a ValidationReport
     print("OK: ready to import" if report.ok else "NOT OK: fix the errors above")
 
 
+def print_warnings(result) -> None:  # noqa: ANN001 - an ImportResult
+    """The warning count and the first ones (skipped lines with file:line, unpriced models)."""
+    from ..imports.import_warnings import summary
+
+    for line in summary(result.warning_messages, result.warnings):
+        print(line)
+
+
 def run_validate(args: argparse.Namespace) -> int:
     from ..imports import validate_file
 
@@ -137,6 +145,7 @@ def run_import(args: argparse.Namespace) -> int:
           f"{result.skipped} skipped, {result.failed} failed; {result.messages_written} messages written")
     for e in result.errors[:20]:
         print(f"  error: {e}")
+    print_warnings(result)
     if result.job_id:
         print(f"job {result.job_id} (undo: claudelens-nb import --undo {result.job_id})")
     return 0 if result.status in ("completed", "dry_run") and not result.failed else 1

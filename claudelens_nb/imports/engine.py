@@ -21,7 +21,7 @@ from ..reading import ReadReport
 from ..security import DEFAULT_LIMITS, Limits
 from ..store import facts
 from ..store.owners import resolve_owner
-from . import jobs
+from . import import_warnings, jobs
 from .canonical import Context, normalize_conversation
 from .mapping import check_mapping
 from .model import ImportResult, ValidationReport
@@ -131,7 +131,8 @@ def import_file(
         if dry_run:
             conflicts = {c.id for c in find_conflicts(db, scanned.incoming)}
             res = ImportResult(job_id=None, status="dry_run", kind=src.kind, conversations=total,
-                               warnings=report.warning_count)
+                               warnings=report.warning_count,
+                               warning_messages=[str(p) for p in report.warnings])
             for cid in scanned.incoming:
                 action = per.get(cid, strategy) if cid in conflicts else "insert"
                 field = {"insert": "inserted", "replace": "replaced", "merge": "merged",
@@ -143,6 +144,7 @@ def import_file(
             mapping=user, strategy=strategy, per_conversation=per, relative_base=base,
             totals={"conversations": total, "messages": report.stats["messages"]},
         )
+        import_warnings.keep(db, job_id, report.warnings, report.warning_count)
         writer = Writer(db, job_id, strategy, per, cancel, owner=owner_id, kind=src.kind)
         throttled = Throttled(
             lambda e: jobs.update_progress(db, job_id, e, writer.counts.as_dict()), interval=1.0)
@@ -195,6 +197,7 @@ def import_file(
         return ImportResult(
             job_id=str(job_id), status=status, **writer.counts.as_dict(),
             errors=list(writer.counts.errors), warnings=report.warning_count, kind=src.kind,
+            warning_messages=[str(p) for p in report.warnings],
             conversations=total,
         )
 

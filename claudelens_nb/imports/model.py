@@ -78,6 +78,7 @@ class ImportResult(Counts):
     job_id: str | None
     status: str  # completed / cancelled / failed / dry_run
     warnings: int = 0
+    warning_messages: list[str] = field(default_factory=list)  # as many as the report kept
     kind: str = ""
     conversations: int = 0
 
