@@ -16,6 +16,7 @@ class Problem:
     record: str | None = None
     field: str | None = None
     severity: str = "error"  # "error" or "warning"
+    code: str | None = None  # an errors.ErrorCode when the problem has one (DUPLICATE_IDS)
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)

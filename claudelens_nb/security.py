@@ -24,7 +24,7 @@ from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from .errors import ImportFileError
+from .errors import ErrorCode, ImportFileError
 
 MB = 1024 * 1024
 TEXT_EXTENSIONS = {".json", ".jsonl", ".csv"}
@@ -80,7 +80,8 @@ def extension_format(path: Path) -> str:
         shown = ext or "(none)"
         raise ImportFileError(
             f"{display_name(path)}: extension {shown} is not accepted; "
-            "use .json, .jsonl, .csv, .parquet, .zip or a folder (of .jsonl files, or an export's tables)"
+            "use .json, .jsonl, .csv, .parquet, .zip or a folder (of .jsonl files, or an export's tables)",
+            code=ErrorCode.UNSUPPORTED_FILE_TYPE,
         )
     return ext[1:]
 
@@ -89,13 +90,13 @@ def check_size(path: Path, fmt: str, limits: Limits = DEFAULT_LIMITS) -> int:
     """The file's size; refused (before any reading) when over its format's limit."""
     size = path.stat().st_size
     if size == 0:
-        raise ImportFileError(f"{display_name(path)}: the file is empty")
+        raise ImportFileError(f"{display_name(path)}: the file is empty", code=ErrorCode.EMPTY_FILE)
     limit = limits.zip_total_bytes if fmt == "zip" else limits.bytes_for(fmt)
     if size > limit:
         raise ImportFileError(
             f"{display_name(path)}: {size / MB:.1f} MB is over the {limit / MB:.0f} MB limit "
             f"for {fmt.upper()} files",
-            code="QUOTA_EXCEEDED",
+            code=ErrorCode.QUOTA_EXCEEDED,
         )
     return size
 
@@ -164,7 +165,7 @@ def inspect_text(path: Path, name: str | None = None) -> TextInfo:
                 at = offset - pending + exc.start + (skip if offset == 0 else 0)
                 raise ImportFileError(
                     f"{name}: invalid {encoding.upper()} at byte offset {at} "
-                    f"(byte 0x{exc.object[exc.start]:02x})"
+                    f"(byte 0x{exc.object[exc.start]:02x})", code=ErrorCode.INVALID_ENCODING,
                 ) from None
             offset += len(block)
         try:
@@ -172,7 +173,7 @@ def inspect_text(path: Path, name: str | None = None) -> TextInfo:
         except UnicodeDecodeError:
             raise ImportFileError(
                 f"{name}: invalid {encoding.upper()} at byte offset {size}: the file ends "
-                "inside a character"
+                "inside a character", code=ErrorCode.INVALID_ENCODING,
             ) from None
     return TextInfo(encoding, bom, h.hexdigest(), size)
 
@@ -268,7 +269,7 @@ def check_json_structure(fh: IO[bytes], limits: Limits, name: str) -> None:
             if deepest > limits.max_depth:
                 raise ImportFileError(
                     f"{name}: JSON nested deeper than {limits.max_depth} levels "
-                    f"(after line {line})"
+                    f"(after line {line})", code=ErrorCode.QUOTA_EXCEEDED,
                 )
             depth = sum(map(_DEPTH_STEP.__getitem__, brackets), depth)
         line += piece.count(b"\n")
@@ -281,7 +282,7 @@ def _long_string(data: bytes, limits: Limits, name: str) -> None:
     if longest > limits.max_string_bytes:
         raise ImportFileError(
             f"{name}: a single string of {longest / MB:.1f} MB is over the "
-            f"{limits.max_string_bytes / MB:.0f} MB limit"
+            f"{limits.max_string_bytes / MB:.0f} MB limit", code=ErrorCode.QUOTA_EXCEEDED,
         )
 
 
@@ -294,11 +295,12 @@ def check_tree(value: Any, limits: Limits, where: str) -> None:
             if len(v) > limits.max_string_bytes:
                 raise ImportFileError(
                     f"{where}: a single string of {len(v) / MB:.1f} MB is over the "
-                    f"{limits.max_string_bytes / MB:.0f} MB limit"
+                    f"{limits.max_string_bytes / MB:.0f} MB limit", code=ErrorCode.QUOTA_EXCEEDED,
                 )
         elif isinstance(v, (dict, list)):
             if depth > limits.max_depth:
-                raise ImportFileError(f"{where}: JSON nested deeper than {limits.max_depth} levels")
+                raise ImportFileError(f"{where}: JSON nested deeper than {limits.max_depth} levels",
+                                      code=ErrorCode.QUOTA_EXCEEDED)
             items = v.values() if isinstance(v, dict) else v
             stack.extend((x, depth + 1) for x in items if isinstance(x, (dict, list, str)))
 
@@ -392,20 +394,23 @@ def extract_zip(
         if len(infos) > limits.zip_members:
             raise ImportFileError(
                 f"{name}: {len(infos)} members is over the limit of {limits.zip_members} "
-                "(zip bomb?)"
+                "(zip bomb?)", code=ErrorCode.UNSAFE_ARCHIVE,
             )
         declared = 0
         for info in infos:
             problem = member_name_problem(info.filename)
             if problem:
-                raise ImportFileError(f"{name}: member {info.filename!r} refused: {problem}")
+                raise ImportFileError(f"{name}: member {info.filename!r} refused: {problem}",
+                                      code=ErrorCode.UNSAFE_ARCHIVE)
             if _is_link(info):
                 raise ImportFileError(
-                    f"{name}: member {info.filename!r} refused: a symbolic link"
+                    f"{name}: member {info.filename!r} refused: a symbolic link",
+                    code=ErrorCode.UNSAFE_ARCHIVE,
                 )
             if info.filename.lower().endswith(".zip"):
                 raise ImportFileError(
-                    f"{name}: member {info.filename!r} refused: nested archives are not accepted"
+                    f"{name}: member {info.filename!r} refused: nested archives are not accepted",
+                    code=ErrorCode.UNSAFE_ARCHIVE,
                 )
             declared += info.file_size
             if info.flag_bits & 0x1:
@@ -413,11 +418,12 @@ def extract_zip(
         if declared > limits.zip_total_bytes:
             raise ImportFileError(
                 f"{name}: members declare {declared / MB:.0f} MB uncompressed, over the "
-                f"{limits.zip_total_bytes / MB:.0f} MB limit (zip bomb?)"
+                f"{limits.zip_total_bytes / MB:.0f} MB limit (zip bomb?)", code=ErrorCode.UNSAFE_ARCHIVE,
             )
         if out.encrypted:
             if not password:
-                raise ImportFileError(f"{name}: the archive is encrypted; give its password")
+                raise ImportFileError(f"{name}: the archive is encrypted; give its password",
+                                      code=ErrorCode.PASSWORD_REQUIRED)
             zf.setpassword(password.encode("utf-8"))
         total = 0
         for i, info in enumerate(infos):
@@ -438,7 +444,8 @@ def extract_zip(
                         if first and block.startswith(_ZIP_MAGIC):
                             raise ImportFileError(
                                 f"{name}: member {info.filename!r} refused: it is itself a zip "
-                                "archive (nested archives are not accepted)"
+                                "archive (nested archives are not accepted)",
+                                code=ErrorCode.UNSAFE_ARCHIVE,
                             )
                         first = False
                         written += len(block)
@@ -446,25 +453,30 @@ def extract_zip(
                         if total > limits.zip_total_bytes:
                             raise ImportFileError(
                                 f"{name}: more than {limits.zip_total_bytes / MB:.0f} MB "
-                                "uncompressed (zip bomb?); stopped reading"
+                                "uncompressed (zip bomb?); stopped reading",
+                                code=ErrorCode.UNSAFE_ARCHIVE,
                             )
                         if written > limits.zip_ratio_floor and written > limits.zip_ratio * max(
                             info.compress_size, 1
                         ):
                             raise ImportFileError(
                                 f"{name}: member {info.filename!r} expands more than "
-                                f"{limits.zip_ratio}x (zip bomb?); stopped reading"
+                                f"{limits.zip_ratio}x (zip bomb?); stopped reading",
+                                code=ErrorCode.UNSAFE_ARCHIVE,
                             )
                         dst.write(block)
             except RuntimeError as exc:
                 text = str(exc).lower()
                 if "password" in text:
-                    raise ImportFileError(f"{name}: wrong password for the encrypted archive") from None
-                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}") from None
+                    raise ImportFileError(f"{name}: wrong password for the encrypted archive",
+                                          code=ErrorCode.WRONG_PASSWORD) from None
+                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}",
+                                      code=ErrorCode.DAMAGED_FILE) from None
             except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
                 if isinstance(exc, ImportFileError):
                     raise
-                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}") from None
+                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}",
+                                      code=ErrorCode.DAMAGED_FILE) from None
             out.files[info.filename] = target
         out.total_bytes = total
     return out

@@ -38,7 +38,7 @@ def test_bad_file_is_a_clear_error_not_a_traceback(db, tmp_path, capsys):
     p.write_text("hi")
     assert main(["validate", str(p)]) == 1
     err = capsys.readouterr().err
-    assert "error [INVALID_FORMAT]" in err and "extension .txt is not accepted" in err
+    assert "error [UNSUPPORTED_FILE_TYPE]" in err and "extension .txt is not accepted" in err
     assert "Traceback" not in err
 
 

@@ -10,7 +10,8 @@ from ..store import server
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("db", help="start, stop or show the embedded SecantusDB server")
-    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("action", choices=["start", "stop", "status"],
+                   help="start the embedded server (if not running), stop it, or show its state")
     p.set_defaults(handler=run)
 
 

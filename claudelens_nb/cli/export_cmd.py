@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExportError
+from ..errors import ErrorCode, ExportError
 from .common import database, human_size
 
 DESCRIPTION = """\
@@ -90,7 +90,9 @@ def _read_lines(path: str, what: str) -> list[str]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(f"cannot read the {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        code = ErrorCode.FILE_NOT_FOUND if isinstance(exc, FileNotFoundError) else ErrorCode.FILE_UNREADABLE
+        raise ExportError(f"cannot read the {what} {path}: {getattr(exc, 'strerror', None) or exc}",
+                          code=code) from None
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
@@ -111,7 +113,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.password_file:
         lines = _read_lines(args.password_file, "password file")
         if not lines:
-            raise ExportError(f"the password file {args.password_file} is empty")
+            raise ExportError(f"the password file {args.password_file} is empty", code=ErrorCode.EMPTY_FILE)
         password = lines[0]
     return {
         "include_messages": not args.no_messages, "include_metadata": not args.no_metadata,

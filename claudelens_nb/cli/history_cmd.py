@@ -10,7 +10,7 @@ from .common import database, human_size
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("history", help="list past exports (newest first), delete one, clean up")
     p.add_argument("--page", type=int, default=0, help="page number, from 0")
-    p.add_argument("--page-size", type=int, default=20)
+    p.add_argument("--page-size", type=int, default=20, help="exports per page (default 20)")
     p.add_argument("--delete", metavar="JOB", help="delete an export (its file and record) by job id")
     p.add_argument("--cleanup", action="store_true",
                    help="expire exports past the retention period now")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import ClaudeLensError, ValidationFailed
+from ..errors import ClaudeLensError, ErrorCode, ValidationFailed
 from .common import database, human_size
 
 
@@ -14,7 +14,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values or []:
         if "=" not in v:
-            raise ValidationFailed(f"{what} {v!r}: expected NAME=VALUE")
+            raise ValidationFailed(f"{what} {v!r}: expected NAME=VALUE", code=ErrorCode.INVALID_ARGUMENT)
         k, _, val = v.partition("=")
         out[k.strip()] = val.strip()
     return out
@@ -25,36 +25,88 @@ def _password(args: argparse.Namespace) -> str | None:
         try:
             return Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
-            raise ValidationFailed(f"cannot read the password file: {exc.strerror}") from None
+            code = ErrorCode.FILE_NOT_FOUND if isinstance(exc, FileNotFoundError) else ErrorCode.FILE_UNREADABLE
+            raise ValidationFailed(f"cannot read the password file {args.password_file}: {exc.strerror}",
+                                   code=code) from None
     return getattr(args, "password", None)
 
 
+IMPORT_DESCRIPTION = """\
+Import conversations into the database: our exports (JSON, JSONL, CSV, Parquet, their
+folders and zips, encrypted ones with the password), ClaudeLens's older JSON, Claude Code
+transcripts (a projects folder, one project, one .jsonl, or a zip of them), and claude.ai or
+ChatGPT data exports. The kind is told from the content. The file is validated first (see
+'claudelens-nb validate'); a file with errors writes nothing. Every import can be undone.
+"""
+
+VALIDATE_DESCRIPTION = """\
+Check a file the way 'import' would and print what importing it would do: its kind, counts,
+dates and cost, the field mapping with sample values, conversations that exist already, and
+every error and warning (record and field named). Writes nothing. Exit code 0 when the file
+can be imported, 1 when it has errors.
+"""
+
+
+def _add_reading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--map", action="append", metavar="SOURCE=TARGET",
+                   help="read the source field SOURCE as TARGET (a canonical field such as title, "
+                        "created_at or message.content), or 'skip' to leave it out; message "
+                        "fields are spelt message.NAME; repeatable")
+    p.add_argument("--password", help="password of an encrypted zip (visible in the process list; "
+                                      "prefer --password-file)")
+    p.add_argument("--password-file", metavar="FILE",
+                   help="read the zip's password from FILE (its first line)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import conversations (our exports, Claude Code, claude.ai, ChatGPT)")
-    p.add_argument("path", nargs="?", help="a .json, .jsonl, .csv or .zip file, or a folder of .jsonl")
+    p = sub.add_parser("import", help="import conversations (our exports, Claude Code, claude.ai, ChatGPT)",
+                       description=IMPORT_DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", nargs="?",
+                   help="a .json, .jsonl, .csv, .parquet or .zip file, an export's folder, or a "
+                        "folder of .jsonl transcripts")
     p.add_argument("--strategy", choices=["skip", "replace", "merge"], default=None,
                    help="what to do with conversations that exist already (default: merge for "
                         "Claude Code transcripts, which only grow; skip for everything else)")
     p.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
-    p.add_argument("--map", action="append", metavar="SOURCE=TARGET",
-                   help="map a source field to a target field (or 'skip'); repeatable")
     p.add_argument("--on-conflict", action="append", metavar="ID=STRATEGY",
-                   help="a strategy for one conversation; repeatable")
-    p.add_argument("--password", help="password of an encrypted archive")
-    p.add_argument("--password-file", help="read the archive password from this file")
-    p.add_argument("--undo", metavar="JOB_ID", help="undo an earlier import")
+                   help="skip, replace or merge for one conversation id, over --strategy; repeatable")
+    _add_reading_options(p)
+    p.add_argument("--undo", metavar="JOB_ID", help="undo an earlier import (see --history for ids)")
     p.add_argument("--claude-code", action="store_true",
                    help="import Claude Code's own transcripts (~/.claude/projects)")
-    p.add_argument("--history", action="store_true", help="list earlier imports, newest first")
+    p.add_argument("--history", action="store_true",
+                   help="list earlier imports, newest first, with what each did")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_import)
 
-    v = sub.add_parser("validate", help="check a file and show what importing it would do")
-    v.add_argument("path")
-    v.add_argument("--map", action="append", metavar="SOURCE=TARGET")
-    v.add_argument("--password")
-    v.add_argument("--password-file")
+    v = sub.add_parser("validate", help="check a file and show what importing it would do",
+                       description=VALIDATE_DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("path", help="the file or folder to check (anything 'import' accepts)")
+    _add_reading_options(v)
     v.set_defaults(handler=run_validate)
+
+
+HISTORY_COLUMNS = ("inserted", "replaced", "merged", "skipped", "failed")
+
+
+def print_history(jobs: list[dict]) -> None:
+    """Earlier imports under a header that names every column (conversation counts)."""
+    if not jobs:
+        print("no imports yet")
+        return
+    print("conversations each import inserted (new), replaced, merged (messages added), "
+          "skipped (kept as they were) and failed:")
+    head = "".join(f"{c:>9}" for c in HISTORY_COLUMNS)
+    print(f"{'job':<24}  {'started (UTC)':<16}  {'status':<9}  {'source':<28}{head}")
+    for job in jobs:
+        c = job.get("counts") or {}
+        counts = "".join(f"{c.get(k, 0):>9,}" for k in HISTORY_COLUMNS)
+        source = str(job.get("source_name") or "")
+        source = source if len(source) <= 28 else source[:27] + "…"
+        print(f"{job['job_id']:<24}  {job['created_at']:%Y-%m-%d %H:%M}  {job['status']:<9}  "
+              f"{source:<28}{counts}")
 
 
 def print_report(report) -> None:  # noqa: ANN001 - a ValidationReport
@@ -112,11 +164,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     db = database(args)
     if args.history:
-        for job in import_history(db=db):
-            c = job.get("counts") or {}
-            print(f"{job['job_id']}  {job['created_at']:%Y-%m-%d %H:%M}  {job['status']:<9} "
-                  f"{job.get('source_name')}  +{c.get('inserted', 0)} ~{c.get('replaced', 0)} "
-                  f"&{c.get('merged', 0)} ={c.get('skipped', 0)} !{c.get('failed', 0)}")
+        print_history(import_history(db=db))
         return 0
     if args.undo:
         counts = undo_import(args.undo, db=db)

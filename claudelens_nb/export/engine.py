@@ -16,7 +16,7 @@ from pymongo.errors import PyMongoError
 
 from .. import __version__, records
 from ..bulk import fewer_collections
-from ..errors import Cancelled, ClaudeLensError, ExportError
+from ..errors import Cancelled, ClaudeLensError, ErrorCode, ExportError
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
 from ..query import Filter, _get_db, coerce_filter
 from ..security import sha256_file
@@ -114,7 +114,7 @@ def _target(path: str | Path | None, created: datetime, job_id: str, ext: str) -
         p.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create the folder {p.parent}: {exc.strerror}",
-                          code="INSUFFICIENT_PERMISSIONS") from None
+                          code=ErrorCode.INSUFFICIENT_PERMISSIONS) from None
     return p
 
 
@@ -168,7 +168,7 @@ def export(
         run.discard()
         reason = f"writing the export failed: {exc.strerror or exc} ({exc.filename or run.final})"
         _finish(db, job_id, status="failed", error=reason, report=report)
-        raise ExportError(reason, code="INSUFFICIENT_PERMISSIONS" if exc.errno == 13 else None) from None
+        raise ExportError(reason, code=ErrorCode.INSUFFICIENT_PERMISSIONS if exc.errno == 13 else None) from None
     except Exception as exc:
         run.discard()
         reason = f"unexpected {type(exc).__name__}: {exc}"

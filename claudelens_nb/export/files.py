@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import settings
-from ..errors import ExportError
+from ..errors import ErrorCode, ExportError
 
 
 def export_dir() -> Path:
@@ -18,7 +18,7 @@ def export_dir() -> Path:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise ExportError(f"cannot create the export folder {folder}: {exc.strerror}",
-                          code="INSUFFICIENT_PERMISSIONS") from None
+                          code=ErrorCode.INSUFFICIENT_PERMISSIONS) from None
     return folder
 
 
@@ -32,7 +32,7 @@ def create_private(path: Path) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}",
-                          code="INSUFFICIENT_PERMISSIONS") from None
+                          code=ErrorCode.INSUFFICIENT_PERMISSIONS) from None
     try:
         os.fchmod(fd, 0o600)
     finally:

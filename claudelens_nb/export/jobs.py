@@ -16,7 +16,7 @@ from typing import Any
 from pymongo.database import Database
 
 from ..config import settings
-from ..errors import ExportError
+from ..errors import ErrorCode, ExportError
 from ..progress import Progress
 from ..query import _get_db
 from ..store import collections as names
@@ -133,7 +133,8 @@ def history(page: int = 0, page_size: int = 20, *, db: Database | None = None,
     db = _get_db(db)
     cleanup_once(db)
     if page < 0 or page_size < 1:
-        raise ExportError(f"page must be >= 0 and page_size >= 1, got {page}, {page_size}")
+        raise ExportError(f"page must be >= 0 and page_size >= 1, got {page}, {page_size}",
+                          code=ErrorCode.INVALID_ARGUMENT)
     query: dict[str, Any] = {} if owner is None else {"owner": {"$in": [None, owner]}}
     cur = (db[names.EXPORT_JOBS].find(query).sort([("created_at", -1), ("_id", -1)])
            .skip(page * page_size).limit(page_size))
@@ -144,10 +145,11 @@ def history(page: int = 0, page_size: int = 20, *, db: Database | None = None,
 def get_job(job_id: str, *, db: Database | None = None) -> dict[str, Any]:
     db = _get_db(db)
     if not isinstance(job_id, str):
-        raise ExportError(f"an export job id is text, got {type(job_id).__name__}")
+        raise ExportError(f"an export job id is text, got {type(job_id).__name__}",
+                          code=ErrorCode.UNKNOWN_JOB)
     doc = db[names.EXPORT_JOBS].find_one({"_id": job_id})
     if doc is None:
-        raise ExportError(f"no export job {job_id!r}")
+        raise ExportError(f"no export job {job_id!r}", code=ErrorCode.UNKNOWN_JOB)
     return doc
 
 
@@ -155,13 +157,14 @@ def resolve_job_id(prefix: str, *, db: Database | None = None) -> str:
     """A full job id from its first characters (as the CLI shows them); refuses ambiguity."""
     db = _get_db(db)
     if not re.fullmatch(r"[0-9a-f]{4,32}", prefix or ""):
-        raise ExportError(f"not an export job id: {prefix!r}")
+        raise ExportError(f"not an export job id: {prefix!r}", code=ErrorCode.UNKNOWN_JOB)
     found = [d["_id"] for d in db[names.EXPORT_JOBS].find(
         {"_id": {"$gte": prefix, "$lt": prefix + "g"}}, {"_id": 1}).limit(2)]
     if not found:
-        raise ExportError(f"no export job {prefix!r}")
+        raise ExportError(f"no export job {prefix!r}", code=ErrorCode.UNKNOWN_JOB)
     if len(found) > 1:
-        raise ExportError(f"{prefix!r} matches more than one export job; give more characters")
+        raise ExportError(f"{prefix!r} matches more than one export job; give more characters",
+                          code=ErrorCode.AMBIGUOUS_JOB_ID)
     return found[0]
 
 
@@ -169,18 +172,19 @@ def export_file_path(job_id: str, *, db: Database | None = None, owner: str | No
     """The finished file of an export, for download; refuses anything not safely servable."""
     doc = get_job(job_id, db=db)
     if not _owner_ok(doc, owner):
-        raise ExportError(f"export {job_id} belongs to another user", code="INSUFFICIENT_PERMISSIONS")
+        raise ExportError(f"export {job_id} belongs to another user", code=ErrorCode.INSUFFICIENT_PERMISSIONS)
     status = _public(doc, now())["status"]
     if status == "expired":
-        raise ExportError(f"export {job_id} has expired and its file was removed", code="EXPORT_EXPIRED")
+        raise ExportError(f"export {job_id} has expired and its file was removed", code=ErrorCode.EXPORT_EXPIRED)
     if status != "completed" or not doc.get("path"):
-        raise ExportError(f"export {job_id} has no file (status {status})")
+        raise ExportError(f"export {job_id} has no file (status {status})",
+                          code=ErrorCode.EXPORT_NOT_AVAILABLE)
     path = Path(doc["path"])
     if not files.inside(path, settings().export_dir):
         raise ExportError(f"export {job_id} lies outside the export folder and is not served",
-                          code="INSUFFICIENT_PERMISSIONS")
+                          code=ErrorCode.INSUFFICIENT_PERMISSIONS)
     if not path.is_file():
-        raise ExportError(f"the file of export {job_id} is missing")
+        raise ExportError(f"the file of export {job_id} is missing", code=ErrorCode.FILE_NOT_FOUND)
     return path.resolve()
 
 
@@ -191,9 +195,10 @@ def delete_export(job_id: str, *, db: Database | None = None, owner: str | None 
     if doc is None:
         return False
     if not _owner_ok(doc, owner):
-        raise ExportError(f"export {job_id} belongs to another user", code="INSUFFICIENT_PERMISSIONS")
+        raise ExportError(f"export {job_id} belongs to another user", code=ErrorCode.INSUFFICIENT_PERMISSIONS)
     if doc.get("status") in ("queued", "running"):
-        raise ExportError(f"export {job_id} is still running; cancel it first")
+        raise ExportError(f"export {job_id} is still running; cancel it first",
+                          code=ErrorCode.JOB_RUNNING)
     _remove_file(doc)
     return db[names.EXPORT_JOBS].delete_one({"_id": job_id}).deleted_count == 1
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..config import settings
-from ..errors import ExportError
+from ..errors import ErrorCode, ExportError
 
 FORMATS = ("json", "jsonl", "csv", "markdown", "pdf", "parquet")
 CSV_TABLES = ("both", "conversations", "messages")
@@ -40,15 +40,16 @@ class ExportOptions:
             if getattr(self, name) not in CSV_TABLES:
                 raise ExportError(
                     f"{name} must be one of {', '.join(CSV_TABLES)}, got {getattr(self, name)!r}",
-                    code="INVALID_FILTERS",
+                    code=ErrorCode.INVALID_OPTIONS,
                 )
         if self.tables == "both":
             self.tables = self.csv_tables
         self.csv_tables = self.tables
         if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
-            raise ExportError(f"chunk_size must be a positive whole number, got {self.chunk_size!r}")
+            raise ExportError(f"chunk_size must be a positive whole number, got {self.chunk_size!r}",
+                              code=ErrorCode.INVALID_OPTIONS)
         if self.password is not None and not isinstance(self.password, str):
-            raise ExportError("password must be text")
+            raise ExportError("password must be text", code=ErrorCode.INVALID_OPTIONS)
         if self.password == "":
             self.password = None
 
@@ -75,9 +76,10 @@ def coerce_options(options: ExportOptions | dict[str, Any] | None) -> ExportOpti
         known = {f.name for f in fields(ExportOptions)}
         extra = sorted(set(options) - known)
         if extra:
-            raise ExportError(f"unknown export option {extra[0]!r}")
+            raise ExportError(f"unknown export option {extra[0]!r}", code=ErrorCode.INVALID_OPTIONS)
         return ExportOptions(**options)
-    raise ExportError(f"expected ExportOptions or a dict, got {type(options).__name__}")
+    raise ExportError(f"expected ExportOptions or a dict, got {type(options).__name__}",
+                      code=ErrorCode.INVALID_OPTIONS)
 
 
 def check_format(fmt: str) -> str:
@@ -85,5 +87,6 @@ def check_format(fmt: str) -> str:
     if name == "md":
         name = "markdown"
     if name not in FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}",
+                          code=ErrorCode.UNKNOWN_FORMAT)
     return name

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .. import pricing, records
+from ..errors import ErrorCode
 from ..reading import Problem
 from ..security import unsafe_key
 from .mapping import Resolver
@@ -52,9 +53,9 @@ class Context:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
 
-    def error(self, message: str, field: str | None = None) -> None:
+    def error(self, message: str, field: str | None = None, code: str | None = None) -> None:
         self.error_count += 1
-        self._add(Problem(message, self.file, self.line, self.record, field, "error"))
+        self._add(Problem(message, self.file, self.line, self.record, field, "error", code))
 
     def warning(self, message: str, field: str | None = None) -> None:
         self.warning_count += 1
@@ -329,7 +330,8 @@ def normalize_conversation(
             continue
         if msg["id"] in seen:
             ctx.error(f"message id {msg['id']!r} appears twice in this conversation "
-                      f"(messages[{seen[msg['id']]}] and messages[{i}])", f"messages[{i}].id")
+                      f"(messages[{seen[msg['id']]}] and messages[{i}])", f"messages[{i}].id",
+                      code=ErrorCode.DUPLICATE_IDS)
             continue
         seen[msg["id"]] = i
         messages.append(msg)

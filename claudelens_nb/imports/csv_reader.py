@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..reading import ReadReport
 from ..security import Limits, TextInfo, open_text
 
@@ -121,7 +121,8 @@ def items_from(tables: list[tuple[Path, TextInfo, str]], limits: Limits):
                         first = lines[cid]
                         report.error(
                             f"conversation id {cid!r} appears twice ({first[0]} line {first[1]} "
-                            f"and line {line})", file=name, line=line, record=cid, field="conversation_id")
+                            f"and line {line})", file=name, line=line, record=cid, field="conversation_id",
+                            code=ErrorCode.DUPLICATE_IDS)
                         continue
                     if len(convs) >= limits.csv_conversations:
                         raise ImportFileError(f"{name}: more than {limits.csv_conversations} "

@@ -15,7 +15,7 @@ from pathlib import Path
 from pymongo.database import Database
 
 from ..bulk import fewer_collections
-from ..errors import Cancelled, ClaudeLensError, ValidationFailed
+from ..errors import Cancelled, ClaudeLensError, ErrorCode, ValidationFailed
 from ..progress import CancelToken, Progress, ProgressCallback, Tee, Throttled, check, emit
 from ..reading import ReadReport
 from ..security import DEFAULT_LIMITS, Limits
@@ -51,11 +51,13 @@ def default_strategy(kind: str) -> str:
 
 def _check_strategies(strategy: str | None, per_conversation: Mapping[str, str] | None) -> dict[str, str]:
     if strategy is not None and strategy not in STRATEGIES:
-        raise ValidationFailed(f"strategy {strategy!r}: choose skip, replace or merge")
+        raise ValidationFailed(f"strategy {strategy!r}: choose skip, replace or merge",
+                               code=ErrorCode.INVALID_ARGUMENT)
     out = {}
     for cid, s in (per_conversation or {}).items():
         if s not in STRATEGIES:
-            raise ValidationFailed(f"conversation {cid!r}: strategy {s!r}: choose skip, replace or merge")
+            raise ValidationFailed(f"conversation {cid!r}: strategy {s!r}: choose skip, replace or merge",
+                                   code=ErrorCode.INVALID_ARGUMENT)
         out[str(cid)] = s
     return out
 
@@ -125,7 +127,8 @@ def import_file(
         scanned = scan(src, ctx, limits, user_mapping=user, progress=progress, cancel=cancel)
         report = scanned.report
         if not report.ok:
-            code = "DUPLICATE_IDS" if any("appears twice" in p.message for p in report.errors) else None
+            duplicates = any(p.code == ErrorCode.DUPLICATE_IDS for p in report.errors)
+            code = ErrorCode.DUPLICATE_IDS if duplicates else ErrorCode.VALIDATION_FAILED
             raise ValidationFailed(_summary(report), code=code)
         total = report.stats["conversations"]
         if dry_run:

@@ -13,7 +13,7 @@ from bson.errors import InvalidId
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..progress import Progress
 from ..store import collections as names
 
@@ -70,13 +70,13 @@ def job_object_id(job_id: str | ObjectId) -> ObjectId:
     try:
         return job_id if isinstance(job_id, ObjectId) else ObjectId(str(job_id))
     except (InvalidId, TypeError):
-        raise ImportFileError(f"no import job {job_id!r}") from None
+        raise ImportFileError(f"no import job {job_id!r}", code=ErrorCode.UNKNOWN_JOB) from None
 
 
 def get_job(db: Database, job_id: str | ObjectId) -> dict[str, Any]:
     job = db[names.IMPORT_JOBS].find_one({"_id": job_object_id(job_id)})
     if job is None:
-        raise ImportFileError(f"no import job {job_id!r}")
+        raise ImportFileError(f"no import job {job_id!r}", code=ErrorCode.UNKNOWN_JOB)
     return job
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import ValidationFailed
+from ..errors import ErrorCode, ValidationFailed
 
 CONVERSATION_FIELDS = [
     "id", "external_id", "title", "summary", "project_id", "project_name", "project_path",
@@ -71,15 +71,17 @@ def check_mapping(mapping: Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for source, target in (mapping or {}).items():
         if not isinstance(source, str) or not source:
-            raise ValidationFailed(f"mapping: source field {source!r} is not a name")
+            raise ValidationFailed(f"mapping: source field {source!r} is not a name",
+                                   code=ErrorCode.INVALID_MAPPING)
         if target not in TARGET_FIELDS:
             raise ValidationFailed(
                 f"mapping: {source!r} -> {target!r}: unknown target; choose one of "
-                f"{', '.join(TARGET_FIELDS)}"
+                f"{', '.join(TARGET_FIELDS)}", code=ErrorCode.INVALID_MAPPING,
             )
         if source.startswith(MESSAGE_PREFIX) != target.startswith(MESSAGE_PREFIX) and target != SKIP:
             raise ValidationFailed(
-                f"mapping: {source!r} -> {target!r}: message fields map to message.* targets only"
+                f"mapping: {source!r} -> {target!r}: message fields map to message.* targets only",
+                code=ErrorCode.INVALID_MAPPING,
             )
         out[source] = target
     return out

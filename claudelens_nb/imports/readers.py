@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..reading import Problem, ReadReport
 from ..security import (
     DEFAULT_LIMITS,
@@ -317,16 +317,18 @@ def _verify_manifest(name: str, files: dict[str, Path]) -> None:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         listed = manifest["files"]
     except (ValueError, KeyError, TypeError):
-        raise ImportFileError(f"{name}: manifest.json is not a valid manifest") from None
+        raise ImportFileError(f"{name}: manifest.json is not a valid manifest",
+                              code=ErrorCode.DAMAGED_FILE) from None
     for entry in listed:
         member = entry.get("name") if isinstance(entry, dict) else None
         if member not in files:
-            raise ImportFileError(f"{name}: manifest lists {member!r} but the archive lacks it")
+            raise ImportFileError(f"{name}: manifest lists {member!r} but the archive lacks it",
+                                  code=ErrorCode.DAMAGED_FILE)
         actual = sha256_file(files[member])
         if actual != entry.get("sha256") or files[member].stat().st_size != entry.get("size"):
             raise ImportFileError(
                 f"{name}: member {member!r} does not match its manifest (sha256 or size differ): "
-                "the archive is damaged or was altered"
+                "the archive is damaged or was altered", code=ErrorCode.DAMAGED_FILE,
             )
 
 
@@ -389,7 +391,7 @@ def open_source(
     path = Path(path)
     name = display_name(name) if name else display_name(path)
     if not path.exists():
-        raise ImportFileError(f"{name}: no such file or folder")
+        raise ImportFileError(f"{name}: no such file or folder", code=ErrorCode.FILE_NOT_FOUND)
     fmt = extension_format(path)
     if fmt == "folder":
         yield _open_folder(path, name, limits)

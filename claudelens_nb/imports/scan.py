@@ -15,7 +15,7 @@ from typing import Any
 from pymongo.database import Database
 
 from .. import records
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..progress import CancelToken, ProgressCallback, check, emit
 from ..reading import Problem, ReadReport
 from ..security import Limits
@@ -131,7 +131,8 @@ def scan(
             continue
         cid = rec["id"]
         if cid in places:
-            ctx.error(f"conversation id {cid!r} appears twice: {places[cid]} and {place}", "id")
+            ctx.error(f"conversation id {cid!r} appears twice: {places[cid]} and {place}", "id",
+                      code=ErrorCode.DUPLICATE_IDS)
             continue
         places[cid] = place
         dup = False
@@ -139,7 +140,7 @@ def scan(
             owner = message_owner.get(m["id"])
             if owner is not None:
                 ctx.error(f"message id {m['id']!r} appears twice: in conversation {owner!r} and "
-                          f"in conversation {cid!r}", "messages.id")
+                          f"in conversation {cid!r}", "messages.id", code=ErrorCode.DUPLICATE_IDS)
                 dup = True
                 break
             message_owner[m["id"]] = cid

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..reading import ReadReport
 from ..security import Limits, check_magic, check_size, inspect_text, sha256_file
 
@@ -50,7 +50,7 @@ def parquet_table(path: Path, name: str) -> str:
     try:
         cols = set(pq.read_schema(path).names)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds on a damaged footer
-        raise ImportFileError(f"{name}: unreadable Parquet file ({exc})") from None
+        raise ImportFileError(f"{name}: unreadable Parquet file ({exc})", code=ErrorCode.DAMAGED_FILE) from None
     if {"conversation_id", "message_id"} <= cols:
         return "messages"
     if "conversation_id" in cols:
@@ -107,11 +107,11 @@ def parquet_items(tables: list[tuple[Path, str]], limits: Limits):
                 conv = _conversation(row)
                 if conv["id"] in convs:
                     report.error(f"conversation id {conv['id']!r} appears twice", file=name, line=i,
-                                 record=conv["id"], field="conversation_id")
+                                 record=conv["id"], field="conversation_id", code=ErrorCode.DUPLICATE_IDS)
                     continue
                 if len(convs) >= limits.json_conversations:
                     raise ImportFileError(f"{name}: more than {limits.json_conversations:,} "
-                                          "conversations", code="QUOTA_EXCEEDED")
+                                          "conversations", code=ErrorCode.QUOTA_EXCEEDED)
                 convs[conv["id"]] = conv
         done: set[str] = set()
         if "messages" in kinds:
@@ -130,7 +130,7 @@ def parquet_items(tables: list[tuple[Path, str]], limits: Limits):
                     current, bucket, first_row = cid, [], i
                 if len(bucket) >= limits.json_messages:
                     raise ImportFileError(f"{name} row {i}: conversation {cid!r} has more than "
-                                          f"{limits.json_messages:,} messages", code="QUOTA_EXCEEDED")
+                                          f"{limits.json_messages:,} messages", code=ErrorCode.QUOTA_EXCEEDED)
                 bucket.append(_message(row))
             if current is not None:
                 yield _item(convs, current, bucket, first_row, name, done)
@@ -191,7 +191,7 @@ def open_export_folder(path: Path, name: str, limits: Limits) -> Any | None:
             checked.append((present[n], inspect_text(present[n], shown), shown))
         if total > limits.csv_bytes:
             raise ImportFileError(f"{name}: CSV tables of {total / 1048576:.1f} MB are over the "
-                                  f"{limits.csv_bytes / 1048576:.0f} MB limit", code="QUOTA_EXCEEDED")
+                                  f"{limits.csv_bytes / 1048576:.0f} MB limit", code=ErrorCode.QUOTA_EXCEEDED)
         src = Source("csv", "csv", name, total, digest)
         src._items = csv_reader.items_from(checked, limits)
         return src

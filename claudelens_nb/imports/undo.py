@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..store import collections as names
 from ..store import facts
 from ..store.schema import ensure_message_indexes
@@ -25,11 +25,13 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
     job = get_job(db, job_id)
     status = job.get("status")
     if status == "undone":
-        raise ImportFileError(f"import {job_id} was already undone")
+        raise ImportFileError(f"import {job_id} was already undone", code=ErrorCode.ALREADY_UNDONE)
     if status == "running" and process_alive(job):
-        raise ImportFileError(f"import {job_id} is still running; cancel it first")
+        raise ImportFileError(f"import {job_id} is still running; cancel it first",
+                              code=ErrorCode.JOB_RUNNING)
     if status == "dry_run":
-        raise ImportFileError(f"import {job_id} was a dry run: nothing to undo")
+        raise ImportFileError(f"import {job_id} was a dry run: nothing to undo",
+                              code=ErrorCode.NOTHING_TO_UNDO)
     jid = job["_id"]
     counts = {"removed_sessions": 0, "removed_messages": 0, "restored_sessions": 0,
               "restored_messages": 0, "removed_projects": 0}

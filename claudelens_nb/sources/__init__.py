@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..reading import ReadReport
 from . import chatgpt, claude_ai, claude_code
 from .detection import detect
@@ -26,5 +26,6 @@ def read(kind: str, path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
     """Canonical conversations of `path`, read as `kind` (one of KINDS)."""
     reader = _READERS.get(kind)
     if reader is None:
-        raise ImportFileError(f"unknown source kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise ImportFileError(f"unknown source kind {kind!r}; expected one of {', '.join(KINDS)}",
+                              code=ErrorCode.INVALID_ARGUMENT)
     return reader(Path(path), report)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 from ..reading import ReadReport
 
 MAX_MEMBER_BYTES = 4 * 1024**3
@@ -65,7 +65,7 @@ def _zip_entries(
 ) -> list[Entry]:
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise ImportFileError(f"{label}: too many members ({len(infos)})")
+        raise ImportFileError(f"{label}: too many members ({len(infos)})", code=ErrorCode.UNSAFE_ARCHIVE)
     out = []
     for info in sorted(infos, key=lambda i: i.filename):
         if info.is_dir() or not want(info.filename):
@@ -89,7 +89,7 @@ def listing(
     """
     path = Path(path)
     if not path.exists():
-        raise ImportFileError(f"{path}: no such file or folder")
+        raise ImportFileError(f"{path}: no such file or folder", code=ErrorCode.FILE_NOT_FOUND)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
         found = []
