@@ -56,6 +56,21 @@ USER_PROMPTS = [
     "Write a short README section for contributors (contact: ana.lopez@example.com, +1 415 555 0134).",
     "Explain the difference between a mutex and a semaphore, with an example in Go.",
 ]
+# The title and summary of a conversation that opens with USER_PROMPTS[i] (same order).
+TOPICS = [
+    ("Fix the failing API test", "Fixed the KeyError in tests/test_api.py: the user fixture now has a user_id."),
+    ("Date parsing refactor", "Refactored date parsing to accept ISO strings and Unix seconds."),
+    ("Moyenne pondérée des notes", "Écriture d'une fonction de moyenne pondérée, avec le cas des coefficients nuls."),
+    ("バグ修正と日本語コメント", "ループ範囲のバグを修正し、日本語のコメントを追加しました。"),
+    ("Slow build investigation", "The build was slow in npm ci; caching ~/.npm between runs fixes it."),
+    ("HTTP client retry with back-off", "Added an exponential back-off retry helper to the HTTP client."),
+    ("Summary of the last three commits", "Summarised the changes of the last three commits."),
+    ("SQL-запрос: заказы по месяцам", "Написан SQL-запрос, который считает заказы по месяцам."),
+    ("Review of the total() function", "Reviewed total(): it fails on items without a price."),
+    ("Deploy key authentication failure", "Auth failed because the deploy key was revoked; a new key is needed."),
+    ("README section for contributors", "Wrote a contributors section for the README with contact details."),
+    ("Mutex vs semaphore in Go", "Explained mutexes and semaphores, with a buffered-channel semaphore in Go."),
+]
 ASSISTANT_TEXTS = [
     "I'll look at the test first.\n\nThe failure comes from the fixture returning a dict without `user_id`. "
     "Here is the fix:\n\n```python\n@pytest.fixture\ndef user():\n    return {\"user_id\": 42, \"name\": \"Zoë\"}\n```",
@@ -200,15 +215,20 @@ def generate(
         begin = start + timedelta(seconds=rng.randint(0, span))
         model = _weighted(rng, MODELS)
         s = _Session(rng, sid, begin, model, project[1])
+        first: int | None = None
         while len(s.docs) < messages_per_session:
-            s.user(rng.choice(USER_PROMPTS))
+            prompt = rng.randrange(len(USER_PROMPTS))  # the same draws as rng.choice
+            first = prompt if first is None else first
+            s.user(USER_PROMPTS[prompt])
             tools = rng.choice([0, 0, 1, 2]) if len(s.docs) + 6 < messages_per_session else 0
             tool_ids = s.assistant(rng.choice(ASSISTANT_TEXTS), tools, sidechain=rng.random() < 0.05)
             if tool_ids:
                 s.tool_results(tool_ids)
         docs = s.docs[:messages_per_session]
-        summary = rng.choice([None, "Fixed the failing API test", "Refactored date parsing",
-                              "Écriture d'une moyenne pondérée", "バグ修正と日本語コメント"])
+        # Title and summary tell what the conversation is about: its opening prompt's topic.
+        # (Each draw stays the draw it was, so a seed gives the same data otherwise.)
+        topic_title, topic_summary = TOPICS[first or 0]
+        summary = None if rng.randrange(5) == 0 else topic_summary
         session: dict[str, Any] = {
             "sessionId": sid, "summary": summary, "_project": project,
             "createdAt": docs[0]["timestamp"], "updatedAt": docs[-1]["timestamp"],
@@ -217,9 +237,8 @@ def generate(
         if rng.random() < 0.6:
             session["tags"] = sorted(rng.sample(TAGS, rng.randint(1, 3)))
         if rng.random() < 0.3:
-            session["title"] = rng.choice(["React Component Optimization", "API Design Discussion",
-                                           "Database Schema Planning", "Mobile App Architecture",
-                                           "Débogage du service de paiement", "データ移行の計画"])
+            rng.randrange(6)
+            session["title"] = topic_title
         yield session, docs
 
 

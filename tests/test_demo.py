@@ -57,3 +57,18 @@ def test_demo_cli_is_idempotent(db, capsys) -> None:
 def test_seed_returns_summary(db) -> None:
     summary = seed_demo(db, sessions=2, messages_per_session=5, seed=1)
     assert summary.sessions == 2 and summary.messages == 10 and summary.projects == 5
+
+
+def test_titles_and_summaries_tell_what_the_conversation_is_about() -> None:
+    from claudelens_nb.demo import TOPICS, USER_PROMPTS
+
+    assert len(TOPICS) == len(USER_PROMPTS)
+    seen = Counter()
+    for session, docs in generate(60, 12, seed=7):
+        first = next(d for d in docs if d["type"] == "user")["content"]
+        title, summary = TOPICS[USER_PROMPTS.index(first)]
+        assert session.get("title", title) == title
+        assert session.get("summary") in (None, summary)
+        seen["title"] += "title" in session
+        seen["summary"] += session.get("summary") is not None
+    assert seen["title"] >= 10 and seen["summary"] >= 40  # most have one, not all
