@@ -141,7 +141,8 @@ class _Session:
             "gitBranch": "main", "version": "2.0.46", "userType": "external",
         }
         doc.update(extra)
-        doc["contentHash"] = records.content_hash(uuid, type_, ts, data)
+        if type_ not in records.SPLIT_TYPES:  # upstream hashes a line's own document only
+            doc["contentHash"] = records.content_hash(uuid, type_, ts, data)
         doc["createdAt"] = ts
         self.docs.append(doc)
         return doc
@@ -230,10 +231,12 @@ def generate(
         topic_title, topic_summary = TOPICS[first or 0]
         summary = None if rng.randrange(5) == 0 else topic_summary
         session: dict[str, Any] = {
-            "sessionId": sid, "summary": summary, "_project": project,
+            "sessionId": sid, "_project": project,
             "createdAt": docs[0]["timestamp"], "updatedAt": docs[-1]["timestamp"],
             **records.session_stats(docs),
         }
+        if summary is not None:  # upstream's validator: text or no field
+            session["summary"] = summary
         if rng.random() < 0.6:
             session["tags"] = sorted(rng.sample(TAGS, rng.randint(1, 3)))
         if rng.random() < 0.3:

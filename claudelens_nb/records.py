@@ -291,12 +291,11 @@ def message_document(conversation_id: str, msg: Mapping[str, Any]) -> dict[str, 
         meta["messageData"] = {
             "type": "tool_use", "name": msg["tool_name"], "input": msg.get("tool_input") or {},
         }
-    given = meta.pop("contentHash", None)
+    meta.pop("contentHash", None)  # always our own: a copied message keeps no stale hash
     doc.update(meta)
     # Upstream hashes the documents of a line, not the tool calls and results split from it.
     if doc["type"] not in SPLIT_TYPES:
-        doc["contentHash"] = given if isinstance(given, str) and given else content_hash(
-            doc["uuid"], doc["type"], ts, doc.get("messageData"))
+        doc["contentHash"] = content_hash(doc["uuid"], doc["type"], ts, doc.get("messageData"))
     doc.setdefault("createdAt", ts)
     return doc
 

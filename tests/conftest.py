@@ -36,9 +36,9 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(mongo_uri: str, prefix: str = "t") -> Iterator[Database]:
-    """An empty database with a unique name, dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+def fresh_database(mongo_uri: str, prefix: str = "t", name: str | None = None) -> Iterator[Database]:
+    """An empty database with a unique name (or `name`), dropped afterwards."""
+    name = name or f"{prefix}_{uuid.uuid4().hex[:12]}"
     database = connection.connect(mongo_uri, name)
     try:
         yield database

@@ -33,6 +33,10 @@ _HISTORY_FIELDS = (
 _CLEANED: set[tuple[str, str]] = set()
 _LOCK = threading.Lock()
 
+# Upstream ClaudeLens's export records share the collection; ours always carry `job_id`
+# (theirs do not), and theirs are left alone: never listed, expired or removed by us.
+OURS: dict[str, Any] = {"job_id": {"$exists": True}}
+
 
 def now() -> datetime:
     t = datetime.now(UTC)
@@ -135,7 +139,7 @@ def history(page: int = 0, page_size: int = 20, *, db: Database | None = None,
     if page < 0 or page_size < 1:
         raise ExportError(f"page must be >= 0 and page_size >= 1, got {page}, {page_size}",
                           code=ErrorCode.INVALID_ARGUMENT)
-    query: dict[str, Any] = {} if owner is None else {"owner": {"$in": [None, owner]}}
+    query: dict[str, Any] = dict(OURS) if owner is None else {**OURS, "owner": {"$in": [None, owner]}}
     cur = (db[names.EXPORT_JOBS].find(query).sort([("created_at", -1), ("_id", -1)])
            .skip(page * page_size).limit(page_size))
     at = now()
@@ -159,7 +163,7 @@ def resolve_job_id(prefix: str, *, db: Database | None = None) -> str:
     if not re.fullmatch(r"[0-9a-f]{4,32}", prefix or ""):
         raise ExportError(f"not an export job id: {prefix!r}", code=ErrorCode.UNKNOWN_JOB)
     found = [d["_id"] for d in db[names.EXPORT_JOBS].find(
-        {"_id": {"$gte": prefix, "$lt": prefix + "g"}}, {"_id": 1}).limit(2)]
+        {"_id": {"$gte": prefix, "$lt": prefix + "g"}, **OURS}, {"_id": 1}).limit(2)]
     if not found:
         raise ExportError(f"no export job {prefix!r}", code=ErrorCode.UNKNOWN_JOB)
     if len(found) > 1:
@@ -219,14 +223,14 @@ def cleanup_exports(*, db: Database | None = None) -> int:
     at = now()
     n = 0
     due = {"$or": [{"expires_at": {"$lte": at}}, {"created_at": {"$lte": _cutoff(at)}}],
-           "status": {"$ne": "expired"}}
+           "status": {"$ne": "expired"}, **OURS}
     for doc in coll.find(due):
         _remove_file(doc)
         coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "expired", "expired_at": at}})
         n += 1
     n += _fail_orphans(coll)
     horizon = at - timedelta(days=settings().retention_days * DROP_AFTER_RETENTIONS)
-    for doc in coll.find({"created_at": {"$lt": horizon}}, {"path": 1}):
+    for doc in coll.find({"created_at": {"$lt": horizon}, **OURS}, {"path": 1}):
         _remove_file(doc)
         n += coll.delete_one({"_id": doc["_id"]}).deleted_count
     return n
@@ -238,7 +242,7 @@ def _fail_orphans(coll: Any) -> int:
 
     host, me, active = socket.gethostname(), os.getpid(), active_jobs()
     n = 0
-    for doc in coll.find({"status": {"$in": ["queued", "running"]}, "host": host}):
+    for doc in coll.find({"status": {"$in": ["queued", "running"]}, "host": host, **OURS}):
         pid = doc.get("pid")
         alive = pid == me and doc["_id"] in active or pid != me and pid_alive(pid)
         if not alive:

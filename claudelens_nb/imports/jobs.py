@@ -20,6 +20,11 @@ from ..store import collections as names
 MAX_JOB_ERRORS = 200
 
 
+# Upstream ClaudeLens keeps its own import records here too; ours always name their source's
+# checksum, and theirs are left alone.
+OURS: dict[str, Any] = {"source_sha256": {"$exists": True}}
+
+
 def new_job(db: Database, *, source_name: str, sha256: str, size: int, kind: str,
             mapping: Mapping[str, str], strategy: str, per_conversation: Mapping[str, str],
             relative_base: datetime, totals: Mapping[str, int]) -> ObjectId:
@@ -74,7 +79,7 @@ def job_object_id(job_id: str | ObjectId) -> ObjectId:
 
 
 def get_job(db: Database, job_id: str | ObjectId) -> dict[str, Any]:
-    job = db[names.IMPORT_JOBS].find_one({"_id": job_object_id(job_id)})
+    job = db[names.IMPORT_JOBS].find_one({"_id": job_object_id(job_id), **OURS})
     if job is None:
         raise ImportFileError(f"no import job {job_id!r}", code=ErrorCode.UNKNOWN_JOB)
     return job
@@ -105,6 +110,6 @@ def import_history(page: int = 0, page_size: int = 20, *, db: Database | None = 
         from ..store import connect
 
         db = connect()
-    cursor = (db[names.IMPORT_JOBS].find({}).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+    cursor = (db[names.IMPORT_JOBS].find(OURS).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
               .skip(max(0, page) * page_size).limit(page_size))
     return [public(j) for j in cursor]

@@ -21,13 +21,14 @@ import bson
 from bson import ObjectId
 from pymongo import ReplaceOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
 from .. import records
 from ..errors import Cancelled
 from ..progress import CancelToken
 from ..sources.claude_code_shape import project_description
 from ..store import collections as names
+from ..store import validation
 from ..store.schema import collection_for_write
 from .model import Counts
 
@@ -378,6 +379,14 @@ class Writer:
         for c in batch.created:
             try:
                 self.db[names.PROJECTS].insert_one(c)
+            except WriteError as exc:
+                if exc.code != validation.DOCUMENT_FAILED_VALIDATION:
+                    raise
+                # Refused by the database's validator: none of its conversations is written.
+                for p in batch.plans:
+                    if p.session is not None and p.session.get("projectId") == c["_id"]:
+                        p.failed = (f"conversation {p.record['id']!r}: the database refused its "
+                                    f"project {c['path']!r}: {validation.describe(exc.details or {})}")
             except DuplicateKeyError:
                 # Created meanwhile by someone else: use theirs.
                 found = self.db[names.PROJECTS].find_one({"path": c["path"]}, {"_id": 1})
@@ -396,8 +405,9 @@ class Writer:
         self.db[IMPORT_UNDO].insert_many(batch.undo, ordered=True)
         self._create_projects(batch)
         self._insert([p for p in plans if p.action in ("insert", "merge")])
-        self._replace([p for p in plans if p.action == "replace"])
+        self._replace([p for p in plans if p.action == "replace" and p.failed is None])
         ops = []
+        written = []
         for p in plans:
             if p.action == "skip":
                 self.counts.skipped += 1
@@ -415,14 +425,51 @@ class Writer:
                 ops.append(ReplaceOne({"_id": p.existing["_id"]}, doc))
             else:
                 ops.append(ReplaceOne({"sessionId": p.record["id"]}, doc, upsert=True))
+            written.append(p)
+        refused = self._write_sessions(ops, written)
+        for p in written:
+            if id(p) in refused:
+                continue
             if p.uncertain:
                 self.uncertain.append(p.record["id"])
             name = _COUNT_OF[p.action]
             setattr(self.counts, name, getattr(self.counts, name) + 1)
             self.counts.messages_written += len(p.docs) + len(p.replace_docs)
-        if ops:
-            self.db[names.SESSIONS].bulk_write(ops, ordered=False)
         return plans
+
+    def _write_sessions(self, ops: list[ReplaceOne], plans: list[_Plan]) -> set[int]:
+        """Write the session documents; a session the database's validator refuses takes its
+        conversation's messages back with it (never messages without their session)."""
+        if not ops:
+            return set()
+        try:
+            self.db[names.SESSIONS].bulk_write(ops, ordered=False)
+            return set()
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != validation.DOCUMENT_FAILED_VALIDATION for e in errors):
+                raise
+        refused = set()  # id() of the refused plans
+        for err in errors:
+            p = plans[err["index"]]
+            refused.add(id(p))
+            if p.action == "replace":
+                self._restore_replaced(p)
+            else:
+                self._rollback_failed(p)
+            self.counts.failed += 1
+            self.counts.errors.append(f"conversation {p.record['id']!r}: the database refused its "
+                                      f"session: {validation.describe(err)}")
+        return refused
+
+    def _restore_replaced(self, p: _Plan) -> None:
+        """Put back the messages a refused replace had replaced or removed."""
+        kept = {(c, d["uuid"]) for c, d in p.existing_msgs}
+        for d, c in zip(p.replace_docs, p.replace_colls, strict=True):
+            if (c, d["uuid"]) not in kept:
+                self.db[c].delete_one({"sessionId": p.record["id"], "uuid": d["uuid"]})
+        for c, d in p.existing_msgs:
+            self.db[c].replace_one({"_id": d["_id"]}, d, upsert=True)
 
     def flush(self) -> list[_Plan]:
         """Write the queued conversations now. Returns their plans."""

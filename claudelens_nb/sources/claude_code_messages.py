@@ -26,7 +26,7 @@ _USAGE_KEYS = (("input", "input_tokens"), ("output", "output_tokens"),
 _ASSISTANT_ONLY = frozenset({"durationMs", "requestId"})
 _USER_ONLY = frozenset({"toolUseResult"})
 # Kept on a line's own document, not copied to the tool calls and results split from it.
-_LINE_ONLY = frozenset({"contentHash", "thinking", "usage"})
+_LINE_ONLY = frozenset({"thinking", "usage"})
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNKNOWN_PROJECT = ("Unknown Project", "unknown")
 
@@ -67,7 +67,7 @@ class SessionBuilder:
         self.responses: dict[tuple[str | None, str | None],
                              tuple[tuple[bool, int], dict[str, Any], bool]] = {}
 
-    def _fields(self, obj: Mapping[str, Any], kind: str, ts: datetime) -> dict[str, Any]:
+    def _fields(self, obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
         """The top-level fields upstream's sync and ingest give every document of a line."""
         out: dict[str, Any] = {"messageData": obj["message"]} if "message" in obj else {}
         values = dict(obj)
@@ -86,14 +86,12 @@ class SessionBuilder:
             extra.pop("content", None)
         extra["_project_path"] = self.project_path
         out["metadata"] = extra
-        out["contentHash"] = records.content_hash(
-            obj["uuid"], kind, shape.iso_as_upstream(obj["timestamp"], ts), obj.get("message"))
         return out
 
     def add(self, ln: Line) -> None:
         obj = ln.obj
         kind = obj["type"]
-        meta = self._fields(obj, kind, ln.ts)
+        meta = self._fields(obj, kind)
         base = {
             "id": obj["uuid"],
             "parent_id": as_str(obj.get("parentUuid")),

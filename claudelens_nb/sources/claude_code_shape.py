@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -134,17 +133,6 @@ def other_text(kind: str, message: Any) -> str:
                              if isinstance(b, Mapping) and b.get("type") == "text")
         return content if isinstance(content, str) else str(content)
     return str(message)
-
-
-def iso_as_upstream(stamp: Any, parsed: datetime) -> str:
-    """A line's timestamp as upstream hashes it: Python's isoformat of the parsed value."""
-    if isinstance(stamp, str):
-        text = stamp[:-1] + "+00:00" if stamp.endswith("Z") else stamp
-        try:
-            return datetime.fromisoformat(text).isoformat()
-        except ValueError:
-            pass
-    return parsed.isoformat()
 
 
 def tool_use_result(value: Any) -> dict[str, Any]:
