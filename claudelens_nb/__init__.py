@@ -33,6 +33,8 @@ _API = {
     "import_file": "claudelens_nb.imports",
     "undo_import": "claudelens_nb.imports",
     "import_history": "claudelens_nb.imports",
+    "sync_claude_code": "claudelens_nb.imports",
+    "watch_claude_code": "claudelens_nb.imports",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -157,10 +157,10 @@ def test_cli_import_claude_code_default_folder(db, tmp_path, monkeypatch, capsys
     s1 = db[names.SESSIONS].find_one({"sessionId": "s1"})
     assert s1["title"] == "Fix the flaky parser bug" and s1["summary"] == "Fixed the flaky parser bug"
     assert s1["totalCost"].to_decimal() == Decimal("0.53415")
-    # Transcripts are merged by default on the command line: nothing new, nothing written.
+    # Transcripts are synced by default on the command line: nothing new, nothing read.
     assert main(["import", str(tmp_path / "cfg" / "projects"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "3 merged" in out and "0 messages written" in out
+    assert out.startswith("unchanged: nothing new since the last import") and "0 B read" in out
     assert main(["import", str(tmp_path / "cfg" / "projects"), "--strategy", "skip", "--quiet"]) == 0
     assert "3 skipped" in capsys.readouterr().out
 
@@ -186,7 +186,8 @@ def test_validate_reports_malformed_lines_and_stats(db, fixtures_dir):
     report = claudelens_nb.validate_file(fixtures_dir / "claude-code-log", db=db)
     assert report.ok and report.kind == "claude_code"
     assert report.stats["conversations"] == 5 and report.stats["messages"] == 51
-    assert report.stats["total_cost"] == pytest.approx(0.6686811 + 0.007569)
+    # every model priced, claude-3-sonnet too (test_session, session_b, edge_cases)
+    assert report.stats["total_cost"] == pytest.approx(0.6686811 + 0.007569 + 0.007329 + 0.000585 + 0.00621)
     skipped = {(p.file, p.line) for p in report.warnings if p.message.endswith("line skipped")}
     assert skipped == {("edge_cases.jsonl", n) for n in (11, 13, 14, 15, 16)}
     assert not report.conflicts

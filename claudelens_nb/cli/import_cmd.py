@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ClaudeLensError, ErrorCode, ValidationFailed
+from . import sync_cmd
 from .common import database, human_size
 
 
@@ -75,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--undo", metavar="JOB_ID", help="undo an earlier import (see --history for ids)")
     p.add_argument("--claude-code", action="store_true",
                    help="import Claude Code's own transcripts (~/.claude/projects)")
+    sync_cmd.add_options(p)
     p.add_argument("--history", action="store_true",
                    help="list earlier imports, newest first, with what each did")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -179,6 +181,8 @@ def run_import(args: argparse.Namespace) -> int:
     else:
         print("error: give a PATH, --claude-code, --undo JOB_ID or --history", file=sys.stderr)
         return 2
+    if sync_cmd.wants_sync(args, path):  # only what changed since the last import is read
+        return sync_cmd.run(args, db, path)
     with TqdmProgress(disable=args.quiet, unit="conv") as bar:
         try:
             result = import_file(

@@ -9,6 +9,7 @@ already present; "Finalizing" refreshes project stats and closes the job.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from . import import_warnings, jobs
 from .canonical import Context, normalize_conversation
 from .mapping import check_mapping
 from .model import ImportResult, ValidationReport
-from .readers import open_source
+from .readers import Source, open_source
 from .scan import find_conflicts, scan
 from .writer import Pipeline, Writer, refresh_project_stats
 
@@ -105,8 +106,12 @@ def import_file(
     source_name: str | None = None,
     limits: Limits | None = None,
     owner: str | None = None,
+    source: Source | None = None,
 ) -> ImportResult:
     """Validate, then write an input's conversations; see FORMATS.md (Import).
+
+    `source`, an already opened input, is read instead of opening `path` (what an incremental
+    sync passes: only the transcript lines not imported yet).
 
     `owner` (a user's id, name, email or API key in upstream's `users`) owns the projects
     written; by default the database's only user, if it has exactly one.
@@ -120,8 +125,9 @@ def import_file(
     db = _db(db)
     owner_id = resolve_owner(db, owner)
     base = datetime.now(UTC)
-    with (fewer_collections(),
-          open_source(path, password=password, limits=limits, name=source_name) as src):
+    opened = (nullcontext(source) if source is not None
+              else open_source(path, password=password, limits=limits, name=source_name))
+    with fewer_collections(), opened as src:
         strategy = strategy or default_strategy(src.kind)
         ctx = Context(src.name, user, base)
         scanned = scan(src, ctx, limits, user_mapping=user, progress=progress, cancel=cancel)

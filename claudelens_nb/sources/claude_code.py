@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..reading import ReadReport
-from . import archive
+from . import archive, checkpoints
 from . import claude_code_shape as shape
 from .claude_code_messages import UNKNOWN_PROJECT, Line, conversation, project_of
 from .content import as_str, parse_time
@@ -349,11 +349,18 @@ def _projects_root(path: Path) -> Path:
     return path
 
 
-def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
-    """Canonical conversations from Claude Code transcripts, one project folder at a time."""
+def read(path: Path, report: ReadReport,
+         windows: Mapping[str, tuple[int, int]] | None = None) -> Iterator[dict[str, Any]]:
+    """Canonical conversations from Claude Code transcripts, one project folder at a time.
+
+    `windows` (relative file name -> byte range; see checkpoints.py) reads only those files,
+    each only in its range: what an incremental sync has not imported yet.
+    """
     report.kind = KIND
     path = _projects_root(Path(path))
     with archive.listing(path, lambda name: name.endswith(".jsonl"), report) as files:
+        if windows is not None:
+            files = checkpoints.windowed(path, files, dict(windows))
         units: dict[str, list[archive.Entry]] = defaultdict(list)
         for entry in files:
             units[_unit_of(entry.name)].append(entry)
