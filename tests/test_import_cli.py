@@ -57,7 +57,8 @@ def test_import_conflicts_map_dry_run_and_undo(db, tmp_path, capsys):
     assert db.sessions.find_one({"sessionId": "a"})["title"] == "New A"
     job_id = out.split("job ")[1].split()[0]
     assert main(["import", "--undo", job_id]) == 0
-    assert "restored sessions 1" in capsys.readouterr().out
+    assert "undone: removed 0 conversations and 0 messages" not in (out := capsys.readouterr().out)
+    assert "put back 1 conversation and 0 messages as they were" in out  # only its title changed
     assert db.sessions.find_one({"sessionId": "a"})["title"] == "Hello"
     assert main(["import", "--undo", job_id]) == 1
     assert "already undone" in capsys.readouterr().err

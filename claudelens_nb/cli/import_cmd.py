@@ -169,8 +169,9 @@ def run_import(args: argparse.Namespace) -> int:
         print_history(import_history(db=db))
         return 0
     if args.undo:
-        counts = undo_import(args.undo, db=db)
-        print("undone: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
+        from ..imports.undo import undo_summary
+
+        print(f"import {args.undo} undone: {undo_summary(undo_import(args.undo, db=db))}")
         return 0
     if args.claude_code:
         from ..sources import claude_code

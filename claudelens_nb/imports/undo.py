@@ -61,22 +61,19 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
                     counts["removed_sessions"] += 1
                     touched.add(gone.get("projectId"))
     for sid, session in snapshots.items():
-        current = db[names.SESSIONS].find_one({"sessionId": sid}, {"projectId": 1})
+        current = db[names.SESSIONS].find_one({"sessionId": sid})
         if current:
             touched.add(current.get("projectId"))
-        for c in colls:
-            db[c].delete_many({"sessionId": sid})
-        by_coll: dict[str, list[dict[str, Any]]] = {}
-        for item in snapshot_msgs.get(sid, []):
-            by_coll.setdefault(item["coll"], []).append(item["doc"])
-        for c, docs in by_coll.items():
-            ensure_message_indexes(db[c])
-            for i in range(0, len(docs), 1000):
-                db[c].insert_many(docs[i:i + 1000], ordered=False)
-            counts["restored_messages"] += len(docs)
-        db[names.SESSIONS].delete_many({"sessionId": sid, "_id": {"$ne": session["_id"]}})
-        db[names.SESSIONS].replace_one({"_id": session["_id"]}, session, upsert=True)
-        counts["restored_sessions"] += 1
+        # Only what the import changed is put back, and counted: a merge that added nothing
+        # restores nothing.
+        removed, restored = _restore_messages(db, colls, sid, snapshot_msgs.get(sid, []))
+        counts["removed_messages"] += removed
+        counts["restored_messages"] += restored
+        if current != session:
+            db[names.SESSIONS].delete_many({"sessionId": sid, "_id": {"$ne": session["_id"]}})
+            db[names.SESSIONS].replace_one({"_id": session["_id"]}, session, upsert=True)
+        if current != session or removed or restored:
+            counts["restored_sessions"] += 1
         touched.add(session.get("projectId"))
     for u in undo_docs:
         for pid in u.get("created_projects", []) if u["type"] == "batch" else []:
@@ -90,3 +87,52 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
     db[IMPORT_UNDO].delete_many({"job_id": jid})
     facts.invalidate(db)
     return counts
+
+
+def _without_id(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "_id"}
+
+
+def _restore_messages(db: Database, colls: list[str], sid: str,
+                      snapshot: list[dict[str, Any]]) -> tuple[int, int]:
+    """Make the session's messages what `snapshot` holds ({coll, doc} items), writing only the
+    ones that differ. Returns (messages the import added, now removed; messages put back)."""
+    wanted = {(item["coll"], item["doc"].get("uuid")): item["doc"] for item in snapshot}
+    removed = 0
+    for c in colls:
+        stale = []
+        for d in db[c].find({"sessionId": sid}):
+            want = wanted.get((c, d.get("uuid")))
+            if want is not None and _without_id(d) == _without_id(want):
+                del wanted[(c, d.get("uuid"))]  # as it was before the import
+                continue
+            stale.append(d["_id"])
+            removed += want is None
+        if stale:
+            db[c].delete_many({"_id": {"$in": stale}})
+    by_coll: dict[str, list[dict[str, Any]]] = {}
+    for (c, _), doc in wanted.items():
+        by_coll.setdefault(c, []).append(doc)
+    for c, docs in by_coll.items():
+        ensure_message_indexes(db[c])
+        for i in range(0, len(docs), 1000):
+            db[c].insert_many(docs[i:i + 1000], ordered=False)
+    return removed, len(wanted)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def undo_summary(counts: dict[str, int]) -> str:
+    """What `undo_import` did, in words: 'removed 20 conversations and 600 messages it added; ...'."""
+    parts = []
+    if counts.get("removed_sessions") or counts.get("removed_messages"):
+        parts.append(f"removed {_n(counts.get('removed_sessions', 0), 'conversation')} and "
+                     f"{_n(counts.get('removed_messages', 0), 'message')} it had added")
+    if counts.get("restored_sessions") or counts.get("restored_messages"):
+        parts.append(f"put back {_n(counts.get('restored_sessions', 0), 'conversation')} and "
+                     f"{_n(counts.get('restored_messages', 0), 'message')} as they were")
+    if counts.get("removed_projects"):
+        parts.append(f"removed {_n(counts['removed_projects'], 'project')} it had created")
+    return "; ".join(parts) if parts else "nothing to change: the import had changed nothing"

@@ -181,11 +181,10 @@ class HistoryTab(w.VBox):
 
     def undo(self, job_id: str) -> None:
         from ..imports import undo_import
+        from ..imports.undo import undo_summary
 
         def done(counts: Any) -> None:
-            text = ", ".join(f"{v:,} {k}" for k, v in counts.items() if isinstance(v, int)) \
-                if isinstance(counts, dict) else str(counts)
-            self.banner.ok(f"Import {job_id[:8]} undone: {text or 'done'}.")
+            self.banner.ok(f"Import {job_id[:8]} undone: {undo_summary(counts)}.")
             self.refresh()
             if self.on_changed:
                 self.on_changed()

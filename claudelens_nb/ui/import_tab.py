@@ -428,6 +428,7 @@ class ImportTab(w.VBox):
 
     def undo(self) -> None:
         from ..imports import undo_import
+        from ..imports.undo import undo_summary
 
         if not self.last_job:
             return
@@ -435,7 +436,7 @@ class ImportTab(w.VBox):
         self.undo_btn.disabled = True
 
         def done(counts: Any) -> None:
-            self.banner.ok(f"Import undone: {_counts_text(counts)}.")
+            self.banner.ok(f"Import undone: {undo_summary(counts)}.")
             show(self.undo_btn, False)
             self.last_job = None
             if self.on_finished:
@@ -471,9 +472,3 @@ def _version(title: str, messages: Any, updated: Any, cost: Any) -> str:
     return (f"<b>{esc(title)}</b><br>Messages: {esc(messages if messages is not None else '—')}<br>"
             f"Last Updated: {esc(when(updated))}<br>Cost: {esc(money(cost))}")
 
-
-def _counts_text(counts: Any) -> str:
-    if isinstance(counts, dict):
-        parts = [f"{v:,} {k}" for k, v in counts.items() if isinstance(v, int)]
-        return ", ".join(parts) or "done"
-    return str(counts)
