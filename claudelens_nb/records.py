@@ -126,6 +126,10 @@ def to_json_value(value: Any) -> Any:
 
 
 SPLIT_TYPES = frozenset({"tool_use", "tool_result"})
+# Upstream ClaudeLens's importer (import_service.py) reads a conversation's fields under these
+# camelCase names: our JSON envelope repeats them, after the messages, so its /import accepts it.
+UPSTREAM_ALIASES = {"projectId": "project_id", "createdAt": "created_at",
+                    "updatedAt": "updated_at", "costUsd": "cost_usd"}
 
 
 def content_hash(uuid: str, type_: str, timestamp: datetime | str, content: Any) -> str:

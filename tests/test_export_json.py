@@ -62,7 +62,10 @@ def test_json_envelope_counts_order_and_lossless_metadata(seeded_db: Database) -
     stored = _stored_messages(seeded_db)
     seen = set()
     for conv in data["conversations"]:
-        assert list(conv) == CONV_KEYS
+        # Upstream's importer reads four fields by its own names: repeated after the rest.
+        assert list(conv) == CONV_KEYS + ["projectId", "createdAt", "updatedAt", "costUsd"]
+        assert [conv[k] for k in ("projectId", "createdAt", "updatedAt", "costUsd")] == [
+            conv["project_id"], conv["created_at"], conv["updated_at"], conv["cost_usd"]]
         assert conv["title"] and conv["metadata"]["custom_fields"] == {}
         stamps = [m["timestamp"] for m in conv["messages"]]
         assert stamps == sorted(stamps)

@@ -9,6 +9,7 @@ of the deliberate ones in docs/upstream.md.
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections import Counter
@@ -43,7 +44,6 @@ class World:
 
 
 def _lines(claude: Path) -> Iterator[dict[str, Any]]:
-    import json
     for f in sorted((claude / "projects").rglob("*.jsonl")):
         for raw in f.read_text(encoding="utf-8").splitlines():
             try:
@@ -264,7 +264,7 @@ def test_upstreams_app_shows_what_we_imported(world: World) -> None:
     assert ours["row"] == theirs["row"] and ours["row"]["message_count"] == 13
     assert ours["detail"] == theirs["detail"]
     assert ours["projects"] == theirs["projects"]
-    assert ours["summary"] == theirs["summary"] and ours["summary"]["total_sessions"] == 6
+    assert ours["summary"] == theirs["summary"]  # its analytics: the same figures as for its own
     assert set(ours["messages"]) == set(theirs["messages"]) and len(ours["messages"]) == 13
     for uid, (kind, content, _parent) in ours["messages"].items():
         if kind != "system":  # upstream drops a system line's text; we keep it
@@ -275,3 +275,84 @@ def test_upstreams_app_shows_what_we_imported(world: World) -> None:
         stored = world.ours.sessions.find_one({"sessionId": sid})
         assert row["message_count"] == stored["messageCount"] > 0
         assert Decimal(str(row["total_cost"])) == stored["totalCost"].to_decimal()
+
+
+def test_upstreams_importer_accepts_our_json_export(world: World, tmp_path: Path) -> None:
+    out = claudelens_nb.export(None, "json", tmp_path / "ours.json", {"remove_secrets": False},
+                               db=connection.connect(world.uri, world.ours.name))
+    target = f"{world.up.name}_imp"
+    harness.db_init(world.uri, target, world.home)
+    stats = json.loads(harness.run_backend_script(
+        "import asyncio, json\n"
+        "from bson import ObjectId\n"
+        "from motor.motor_asyncio import AsyncIOMotorClient\n"
+        "from app.core.config import settings\n"
+        "from app.models.import_job import ImportJob\n"
+        "from app.services.import_service import ImportService\n"
+        "async def main():\n"
+        "    db = AsyncIOMotorClient(settings.MONGODB_URL)[settings.DATABASE_NAME]\n"
+        "    job = ImportJob(user_id='u1', file_id='f1', status='processing')\n"
+        "    await db.import_jobs.insert_one(job.model_dump(by_alias=True) | {'_id': ObjectId()})\n"
+        "    jid = str((await db.import_jobs.find_one())['_id'])\n"
+        f"    stats = await ImportService(db).execute_import(jid, {str(out.path)!r}, {{}},\n"
+        "        {'defaultStrategy': 'skip'}, options={'createBackup': False})\n"
+        "    print(json.dumps(stats, default=str))\n"
+        "asyncio.run(main())\n",
+        world.uri, target, world.home).strip().splitlines()[-1])
+    client: MongoClient = MongoClient(world.uri)
+    try:
+        imported = client[target]
+        assert stats.get("failed", 0) == 0, stats
+        assert imported.sessions.count_documents({}) == out.conversations == 6
+        for s in imported.sessions.find():
+            ours = world.ours.sessions.find_one({"sessionId": s["sessionId"]})
+            assert s["projectId"] == ours["projectId"]
+            assert s["messageCount"] == ours["messageCount"]
+        assert imported.messages.count_documents({}) == out.messages
+    finally:
+        client.drop_database(target)
+        client.close()
+
+
+def test_we_import_upstreams_own_json_export(world: World, tmp_path: Path) -> None:
+    # Upstream's export reads the legacy `messages` collection (an older deployment): there
+    # its sync's documents are put.
+    legacy = f"{world.up.name}_legacy"
+    client: MongoClient = MongoClient(world.uri)
+    try:
+        for name in compare.message_collections(world.up):
+            docs = list(world.up[name].find())
+            if docs:
+                client[legacy]["messages"].insert_many(docs)
+        for coll in ("projects", "sessions", "users"):
+            client[legacy][coll].insert_many(list(world.up[coll].find()))
+        path = tmp_path / "upstream-export.json"
+        harness.run_backend_script(
+            "import asyncio\n"
+            "from motor.motor_asyncio import AsyncIOMotorClient\n"
+            "from app.core.config import settings\n"
+            "from app.services.export_service import ExportService\n"
+            "async def main():\n"
+            "    db = AsyncIOMotorClient(settings.MONGODB_URL)[settings.DATABASE_NAME]\n"
+            "    ids = [str(s['_id']) async for s in db.sessions.find({}, {'_id': 1})]\n"
+            f"    with open({str(path)!r}, 'wb') as fh:\n"
+            "        async for part in ExportService(db).generate_json_export('job', ids):\n"
+            "            fh.write(part)\n"
+            "asyncio.run(main())\n",
+            world.uri, legacy, world.home)
+        exported = json.loads(path.read_text())
+        assert len(exported["conversations"]) == 6
+        target = connection.connect(world.uri, f"{world.up.name}_fromup")
+        result = claudelens_nb.import_file(path, db=target)
+        assert (result.status, result.inserted, result.failed) == ("completed", 6, 0)
+        # Session ids and message uuids are upstream's, and every message is its session's.
+        assert {s["sessionId"] for s in target.sessions.find()} == {
+            s["sessionId"] for s in world.up.sessions.find()}
+        stored = compare.messages_by_uuid(target)
+        assert set(stored) == set(compare.messages_by_uuid(world.up))
+        for uid, (_, doc) in stored.items():
+            assert doc["sessionId"] == compare.messages_by_uuid(world.up)[uid][1]["sessionId"]
+        client.drop_database(target.name)
+    finally:
+        client.drop_database(legacy)
+        client.close()

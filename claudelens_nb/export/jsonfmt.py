@@ -118,6 +118,13 @@ class _BytesWriter:
         self._fh.close()
 
 
+def with_upstream_names(conv: dict[str, Any]) -> dict[str, Any]:
+    """`conv` with the fields upstream's importer reads under its names, after the rest."""
+    for alias, name in records.UPSTREAM_ALIASES.items():
+        conv[alias] = conv.get(name)
+    return conv
+
+
 class JsonWriter(_BytesWriter):
     """`{"version":..., "export_date":..., "metadata":{...}, "conversations":[` one per line `]}`."""
 
@@ -132,7 +139,8 @@ class JsonWriter(_BytesWriter):
         if not conversations:
             return
         lead = b"\n" if self._first else b",\n"
-        self._put(lead + b",\n".join(encode_conversations(conversations, self.sanitizer)))
+        convs = [with_upstream_names(c) for c in conversations]
+        self._put(lead + b",\n".join(encode_conversations(convs, self.sanitizer)))
         self._first = False
 
     def close(self) -> None:

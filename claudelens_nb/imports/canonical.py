@@ -357,6 +357,10 @@ def normalize_conversation(
     elif count is not None and count != len(msgs_raw):
         ctx.warning(f"message_count says {count} but the file holds {len(msgs_raw)} messages",
                     "message_count")
+    # Our JSON export repeats four fields under upstream ClaudeLens's names: not metadata.
+    for alias, name in records.UPSTREAM_ALIASES.items():
+        if alias in extra and name in known:
+            del extra[alias]
     meta = _metadata(ctx, known.get("metadata"), extra, "")
     branches = known.get("branches") or []
     if not isinstance(branches, list):

@@ -34,7 +34,7 @@ from ..security import (
     private_tempdir,
     sha256_file,
 )
-from . import csv_reader
+from . import csv_reader, upstream_layout
 from .tables import open_export_folder, open_parquet_file, parquet_items
 
 OUR_KINDS = ("json", "claudelens_json", "json_array", "jsonl", "csv", "parquet")
@@ -184,7 +184,8 @@ def detect_text(path: Path, info: TextInfo, name: str) -> str:
 
 # ---------------------------------------------------------------- readers of our kinds
 
-def _json_items(path: Path, info: TextInfo, name: str, prefix: str, limits: Limits):
+def _json_items(path: Path, info: TextInfo, name: str, prefix: str, limits: Limits,
+                adapt: Callable[[Any], Any] | None = None):
     def items(report: ReadReport) -> Iterator[RawItem]:
         ij = _ijson()
         with open_utf8(path, info) as fh:
@@ -192,7 +193,7 @@ def _json_items(path: Path, info: TextInfo, name: str, prefix: str, limits: Limi
             i = 0
             try:
                 for conv in ij.items(counting, prefix, use_float=True):
-                    yield RawItem(conv, None, name)
+                    yield RawItem(adapt(conv) if adapt else conv, None, name)
                     i += 1
             except ImportFileError:
                 raise
@@ -256,8 +257,11 @@ def _open_text_file(path: Path, fmt: str, name: str, limits: Limits) -> tuple[So
         with open_utf8(path, info) as fh:
             check_json_structure(fh, limits, name)
     src = Source(kind, "json", name, size, info.sha256)
-    if kind == "json" or kind == "claudelens_json":
+    if kind == "json":
         src._items = _json_items(path, info, name, "conversations.item", limits)
+    elif kind == "claudelens_json":
+        src._items = _json_items(path, info, name, "conversations.item", limits,
+                                 upstream_layout.adapt)
     elif kind == "json_array":
         src._items = _json_items(path, info, name, "item", limits)
     elif kind == "jsonl":
