@@ -80,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history", action="store_true",
                    help="list earlier imports, newest first, with what each did")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--owner", metavar="USER",
+                   help="the ClaudeLens user who owns the imported projects: a user id, user name, "
+                        "email or API key from upstream's users collection (default: the only "
+                        "user, when the database has exactly one)")
     p.set_defaults(handler=run_import)
 
     v = sub.add_parser("validate", help="check a file and show what importing it would do",
@@ -189,6 +193,7 @@ def run_import(args: argparse.Namespace) -> int:
             result = import_file(
                 path, args.strategy, _pairs(args.on_conflict, "--on-conflict"),
                 _pairs(args.map, "--map"), args.dry_run, bar, password=_password(args), db=db,
+                owner=args.owner,
             )
         except ClaudeLensError:
             bar.close()
