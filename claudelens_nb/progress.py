@@ -21,6 +21,7 @@ class Progress:
     done: int
     total: int | None = None
     item: str | None = None
+    unit: str | None = None  # what done/total count when not the caller's unit (e.g. "bytes")
 
     @property
     def fraction(self) -> float | None:
@@ -38,9 +39,10 @@ def emit(
     done: int,
     total: int | None = None,
     item: str | None = None,
+    unit: str | None = None,
 ) -> None:
     if callback is not None:
-        callback(Progress(stage, done, total, item))
+        callback(Progress(stage, done, total, item, unit))
 
 
 class CancelToken:
@@ -116,9 +118,14 @@ class TqdmProgress:
         if event.stage != self._stage:
             self.close()
             self._stage = event.stage
-            self._bar = tqdm(
-                total=event.total, desc=event.stage, unit=self._unit, disable=self._disable, leave=True
-            )
+            unit = event.unit or self._unit
+            extra: dict = {"unit": "B", "unit_scale": True} if unit == "bytes" else {
+                # "12 conv", not "12conv"
+                "unit": unit if len(unit) <= 2 or unit.startswith(" ") else f" {unit}"}
+            if event.total is None and not event.done:
+                extra["bar_format"] = "{desc}… {elapsed}"  # a stage with nothing to count yet
+            self._bar = tqdm(total=event.total, desc=event.stage, disable=self._disable, leave=True,
+                             **extra)
         bar = self._bar
         if bar is None:
             return

@@ -257,12 +257,15 @@ class _Run:
             elif self.per_conversation:
                 sanitizer.conversations(batch)
             check(self.cancel)
-            if self.per_conversation:
+            if self.per_conversation:  # slow writers: progress moves with each conversation
                 for conv in batch:
                     self.writer.write([conv])
+                    n_convs += 1
+                    n_msgs += len(conv["messages"])
+                    emit(self.report, "Exporting", n_convs, total, conv.get("title"))
                     check(self.cancel)
-            else:
-                self.writer.write(batch)
+                continue
+            self.writer.write(batch)
             n_convs += len(batch)
             n_msgs += sum(len(c["messages"]) for c in batch)
             emit(self.report, "Exporting", n_convs, total,
@@ -274,11 +277,10 @@ class _Run:
         """The zip of `members` and `manifest`: the one written alongside, or one made now."""
         assert self.work is not None
         if self.background is not None:
-            emit(self.report, "Compressing", 0, 1)
+            emit(self.report, "Compressing", 0, unit="bytes")
             self.part = self.background.dest
             self.background.finish(manifest)
             self.background = None
-            emit(self.report, "Compressing", 1, 1)
             return self.part
         self.part = self.work / "archive.zip.part"
         files.create_private(self.part)
@@ -288,7 +290,7 @@ class _Run:
             nonlocal done
             check(self.cancel)
             done += 1 << 20
-            emit(self.report, "Compressing", min(done, plain_size), plain_size)
+            emit(self.report, "Compressing", min(done, plain_size), plain_size, unit="bytes")
 
         archive.write_archive(self.part, members, manifest, password=self.opts.password, tick=tick)
         return self.part
@@ -354,7 +356,7 @@ class _Run:
         else:
             self._drop_background()
             source = members[0][0]
-        emit(self.report, "Finalizing", 0, 1)
+        emit(self.report, "Finalizing", n_convs, n_convs)
         check(self.cancel)
         os.chmod(source, 0o700 if source.is_dir() else 0o600)
         if files.is_export_folder(self.final) or (source.is_dir() and self.final.is_file()):
@@ -375,7 +377,7 @@ class _Run:
             conversations=n_convs, messages=n_msgs, total_cost=float(t.total_cost),
             compressed=zipped, encrypted=opts.password is not None,
         )
-        emit(self.report, "Finalizing", 1, 1)
+        emit(self.report, "Finalizing", n_convs, n_convs)
         self.recorder.close()
         jobs.update(
             db, self.job_id, status="completed", completed_at=jobs.now(), size=size,

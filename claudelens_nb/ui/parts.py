@@ -186,18 +186,22 @@ class ProgressView(w.VBox):
             elif now - self._last < self.interval and not (event.total and event.done >= event.total):
                 return
             self._last = now
-            self.bar.value = event.fraction or 0
+            if event.fraction is not None:  # a stage without a total keeps the bar where it is
+                self.bar.value = event.fraction
             self.text.value = self.describe(event, now - self._stage_start)
 
     def describe(self, event: Progress, elapsed: float) -> str:
         parts = [f"<b>{esc(event.stage)}</b>"]
+        unit = event.unit or self.unit
+        count = (lambda n: human_size(n)) if unit == "bytes" else (lambda n: f"{n:,}")
+        label = "" if unit == "bytes" else f" {unit}"
         if event.total:
-            parts.append(f"{event.done:,} / {event.total:,} {self.unit}")
+            parts.append(f"{count(event.done)} / {count(event.total)}{label}")
         elif event.done:
-            parts.append(f"{event.done:,} {self.unit}")
-        rate = event.done / elapsed if elapsed > 0.2 and event.done else None
+            parts.append(f"{count(event.done)}{label}")
+        rate = event.done / elapsed if elapsed > 0.2 and event.done and event.done != event.total else None
         if rate:
-            parts.append(f"{rate:,.1f}/s")
+            parts.append(f"{human_size(rate)}/s" if unit == "bytes" else f"{rate:,.1f}/s")
         if rate and event.total:
             parts.append(f"{duration((event.total - event.done) / rate)} left")
         if event.item:
