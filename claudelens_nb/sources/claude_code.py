@@ -4,13 +4,13 @@ Input: a `projects` folder, one project folder, one `.jsonl`, `~/.claude` itself
 any of them. Files are read one project folder at a time; sub-agent files
 (`<session>/subagents/agent-*.jsonl`) join their parent session through `sessionId`.
 
-Messages are shaped the way ClaudeLens's ingest shapes them: the line's `uuid` is the
-message id (stable, so a re-import only adds new lines), `messageData` is the raw
-`message`, an assistant line's tool_use blocks become `{uuid}_tool_{i}` documents whose
-parent is the assistant message, a user line's tool_result parts become `{uuid}_result_{i}`
-documents whose parent is the tool_use document they answer (else the user message).
-Unlike ClaudeLens, split-out tool documents keep the line's own `isSidechain`, so
-"sidechain" keeps meaning "written by a sub-agent".
+Messages are the documents upstream ClaudeLens's sync writes (claude_code_shape.py;
+docs/upstream.md lists where we deliberately differ): the line's `uuid` is the message id
+(stable, so a re-import only adds new lines), `messageData` is the raw `message`, an
+assistant line's tool_use blocks become `{uuid}_tool_{i}` documents whose parent is the
+assistant message, a user line's tool_result parts become `{uuid}_result_{i}` documents
+whose parent is the tool_use document they answer (a line of tool results alone gets no
+user document of its own). The project is the folder the transcripts lie in.
 
 Choices where the input is ambiguous:
 - A `uuid` seen twice in one session: the line from the session's own file wins over a
