@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..store import collections as names
 from .model import ImportResult
 from .readers import RawItem, Source
 
+STREAM_SLACK = timedelta(hours=1)
 USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens",
                 "cache_read_input_tokens")
 
@@ -85,20 +86,22 @@ def sync_claude_code(
     for f in todo:
         digest.update(f"{f.name}\0{f.start}\0{f.end}\0{f.mtime_ns}\n".encode())
     src = Source(claude_code.KIND, "json", root.name, plan.bytes_to_read, digest.hexdigest())
-    seen: set[str] = set()
-    src._items = lambda report: _items(root, plan.windows, stored, seen, report)
+    first_new: dict[str, datetime] = {}
+    src._items = lambda report: _items(root, plan.windows, stored, first_new, report)
     result = import_file(root, "merge", progress=progress, cancel=cancel, db=db, owner=owner,
                          source=src)
-    if result.status == "completed":
-        settle_responses(db, sorted(seen & set(existed)))  # new sessions were read whole
+    if result.status == "completed":  # sessions new to the database were read whole
+        settle_responses(db, {sid: t for sid, t in first_new.items() if sid in existed})
         checkpoints.save(db, todo)
     return SyncResult(**asdict(result), files=plan.counts(), bytes_read=plan.bytes_to_read)
 
 
 def _items(root: Path, windows: dict[str, tuple[int, int]], partial: dict[str, datetime | None],
-           seen: set[str], report: ReadReport) -> Iterator[RawItem]:
+           first_new: dict[str, datetime], report: ReadReport) -> Iterator[RawItem]:
     for conv in claude_code.read(root, report, windows=windows):
-        seen.add(conv["id"])
+        stamps = [m["timestamp"] for m in conv["messages"] if m["timestamp"] is not None]
+        if stamps:
+            first_new[conv["id"]] = min(stamps)
         if conv["id"] in partial:
             # Only the new lines were read: what they imply about the whole session is not
             # known, so the stored title and creation time stay.
@@ -115,21 +118,26 @@ def _rank(doc: dict[str, Any]) -> tuple[bool, int]:
     return (not doc.get("isSidechain"), total)
 
 
-def settle_responses(db: Database, session_ids: Iterable[str]) -> int:
+def settle_responses(db: Database, since: Mapping[str, datetime]) -> int:
     """Where one API response's lines carry usage in more than one stored message (its lines
-    were imported by two syncs), keep it on the best one; returns how many were cleared."""
-    sids = list(session_ids)
-    if not sids:
-        return 0
+    were imported by two syncs), keep it on the best one; returns how many were cleared.
+
+    `since`: session id -> the first timestamp the sync read. Lines of one streamed response
+    are seconds apart, so only messages from STREAM_SLACK before it are looked at.
+    """
     groups: dict[tuple[str, str, Any], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     fields = {"sessionId": 1, "requestId": 1, "messageData.id": 1, "isSidechain": 1, "usage": 1,
-              "timestamp": 1}
-    for coll in names.message_collection_names(db):
-        for d in db[coll].find({"sessionId": {"$in": sids}, "type": "assistant",
-                                "usage": {"$exists": True}}, fields):
-            mid = (d.get("messageData") or {}).get("id")
-            if isinstance(mid, str):
-                groups[(d["sessionId"], mid, d.get("requestId"))].append((coll, d))
+              "timestamp": 1, "type": 1}
+    colls = names.message_collection_names(db)
+    for sid, first in since.items():
+        query = {"sessionId": sid, "timestamp": {"$gte": first - STREAM_SLACK}}
+        for coll in colls:
+            for d in db[coll].find(query, fields):
+                if d.get("type") != "assistant" or "usage" not in d:
+                    continue
+                mid = (d.get("messageData") or {}).get("id")
+                if isinstance(mid, str):
+                    groups[(sid, mid, d.get("requestId"))].append((coll, d))
     cleared: dict[str, list[UpdateOne]] = defaultdict(list)
     touched: set[str] = set()
     for (sid, _, _), docs in groups.items():
