@@ -83,6 +83,8 @@ def _watch(args: argparse.Namespace, db: Database, path: Path) -> int:
     print(f"watching {projects_root(path)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
     try:
         syncs = watch_claude_code(path, db=db, interval=args.interval, stop=stop, on_sync=told,
+                                  on_error=lambda e: print(f"error: {e} (still watching)",
+                                                           file=sys.stderr, flush=True),
                                   owner=getattr(args, "owner", None))
     finally:
         signal.signal(signal.SIGINT, previous)

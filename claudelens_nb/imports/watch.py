@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-from ..errors import Cancelled
+from ..errors import Cancelled, ClaudeLensError
 from ..progress import CancelToken
 from .sync import SyncResult, sync_claude_code
 
@@ -22,12 +22,15 @@ def watch_claude_code(
     interval: float = 1.0,
     stop: CancelToken | None = None,
     on_sync: Callable[[SyncResult], None] | None = None,
+    on_error: Callable[[ClaudeLensError], None] | None = None,
     owner: str | None = None,
 ) -> int:
     """Sync now, then again every `interval` s until `stop` is cancelled (or Ctrl-C).
 
     `on_sync` gets each result that imported something. Returns how many syncs did. A stop
     during a sync cancels it: its job ends "cancelled" and its lines are read again next time.
+    A sync that fails (a file that cannot be read, the database away) goes to `on_error` and
+    watching goes on, the lines to be read again; without `on_error` it is raised.
     """
     stop = stop or CancelToken()
     done = 0
@@ -37,7 +40,12 @@ def watch_claude_code(
                 result = sync_claude_code(path, db=db, cancel=stop, owner=owner)
             except Cancelled:
                 break
-            if result.status not in ("unchanged", "cancelled"):
+            except ClaudeLensError as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+                result = None
+            if result is not None and result.status not in ("unchanged", "cancelled"):
                 done += 1
                 if on_sync is not None:
                     on_sync(result)

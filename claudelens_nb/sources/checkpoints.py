@@ -40,6 +40,8 @@ class FileState:
     state: str  # new / unchanged / grown / truncated / rewritten / waiting
     start: int = 0
     end: int = 0  # just after the last complete line
+    head_sha256: str = ""  # of the first head_len bytes, taken when planned
+    head_len: int = 0
 
     @property
     def session(self) -> str:
@@ -136,6 +138,8 @@ def plan(db: Database, root: Path) -> SyncPlan:
             f.end = complete_end(path, f.size, f.start)
             if f.end <= f.start and f.state == "grown":
                 f.state = "waiting"  # only a half-written line since the last sync
+            f.head_len = min(HEAD_BYTES, f.end)
+            f.head_sha256 = _head_hash(path, f.head_len)
         out.files.append(f)
     return out
 
@@ -145,10 +149,9 @@ def save(db: Database, done: Iterable[FileState]) -> None:
     now = datetime.now(UTC)
     ops = []
     for f in done:
-        head_len = min(HEAD_BYTES, f.end)
         ops.append(UpdateOne({"_id": str(f.path)}, {"$set": {
-            "size": f.size, "mtime_ns": f.mtime_ns, "offset": f.end, "head_len": head_len,
-            "head_sha256": _head_hash(f.path, head_len), "synced_at": now}}, upsert=True))
+            "size": f.size, "mtime_ns": f.mtime_ns, "offset": f.end, "head_len": f.head_len,
+            "head_sha256": f.head_sha256, "synced_at": now}}, upsert=True))
     for i in range(0, len(ops), 1000):
         db[COLLECTION].bulk_write(ops[i:i + 1000], ordered=False)
 
