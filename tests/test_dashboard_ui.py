@@ -128,6 +128,9 @@ def test_history_delete_expiry_and_signed_links(app_page, e2e_db, dashboard):
     assert path.read_bytes() == keep.path.read_bytes()
 
     page.click(f".cl-job-{gone.job_id} .cl-history-delete")
+    page.wait_for_selector(f".cl-job-{gone.job_id} .cl-history-delete-confirm")  # it asks first
+    assert gone.path.exists()
+    page.click(f".cl-job-{gone.job_id} .cl-history-delete-confirm")
     assert "Deleted export" in banner(page, "cl-history-banner", "ok")
     page.wait_for_selector(f".cl-job-{gone.job_id}", state="detached")
     assert db[names.EXPORT_JOBS].find_one({"_id": gone.job_id}) is None

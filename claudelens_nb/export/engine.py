@@ -146,12 +146,14 @@ def export(
     with _ACTIVE_LOCK:
         _ACTIVE.add(job_id)
     recorder = jobs.ProgressRecorder(db, job_id)
-    report = Tee(progress, Throttled(recorder, 0.5))
+    throttled = Throttled(recorder, 0.5)
+    report = Tee(progress, throttled)
     run = _Run(db, flt, fmt, opts, job, report, cancel, path, recorder)
     try:
         with fewer_collections():
             return run.go()
     except (Cancelled, KeyboardInterrupt):
+        throttled.flush()  # the job records how far it got (the history shows "7 of 40")
         run.discard()
         _finish(db, job_id, status="cancelled", error="cancelled by the user", report=report)
         raise

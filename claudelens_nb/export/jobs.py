@@ -139,11 +139,19 @@ def history(page: int = 0, page_size: int = 20, *, db: Database | None = None,
     if page < 0 or page_size < 1:
         raise ExportError(f"page must be >= 0 and page_size >= 1, got {page}, {page_size}",
                           code=ErrorCode.INVALID_ARGUMENT)
-    query: dict[str, Any] = dict(OURS) if owner is None else {**OURS, "owner": {"$in": [None, owner]}}
-    cur = (db[names.EXPORT_JOBS].find(query).sort([("created_at", -1), ("_id", -1)])
+    cur = (db[names.EXPORT_JOBS].find(_history_query(owner)).sort([("created_at", -1), ("_id", -1)])
            .skip(page * page_size).limit(page_size))
     at = now()
     return [_public(d, at) for d in cur]
+
+
+def _history_query(owner: str | None) -> dict[str, Any]:
+    return dict(OURS) if owner is None else {**OURS, "owner": {"$in": [None, owner]}}
+
+
+def history_count(*, db: Database | None = None, owner: str | None = None) -> int:
+    """How many export records `history` pages through (for "page 2 of 5")."""
+    return _get_db(db)[names.EXPORT_JOBS].count_documents(_history_query(owner))
 
 
 def get_job(job_id: str, *, db: Database | None = None) -> dict[str, Any]:

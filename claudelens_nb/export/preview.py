@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -23,8 +21,12 @@ TOOL_TYPES = ("tool_use", "tool_result")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SERVER_IN_LIMIT = 100
 _SAMPLE_CONVERSATIONS = 2
-# Per-format size relative to the JSON of the same messages, measured on demo data.
-_RATIO_TO_JSON = {"markdown": 0.35, "pdf": 0.9, "parquet": 0.12}
+# Per-format size as fixed + per conversation + a share of the JSON of the same messages,
+# fitted on exports of demo data of four shapes (10-120 conversations of 4-80 messages; within
+# 7% on each): the PDF embeds its fonts once and starts each conversation on a new page; CSV
+# (zipped) and Parquet (zstd) are compressed.
+_FIT = {"markdown": (600, 60, 0.17), "pdf": (160_000, 1_700, 0.28),
+        "csv": (3_000, 95, 0.046), "parquet": (14_000, 94, 0.042)}
 
 
 @dataclass
@@ -142,14 +144,12 @@ def _items(db: Database, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 # Bytes per conversation and per message hardly move between calls: sample them once per
 # database and message-type choice, and reuse them for a few minutes.
-_SIZES: dict[tuple[str, str, tuple[str, ...]], tuple[float, tuple[float, float, float, float]]] = {}
+_SIZES: dict[tuple[str, str, tuple[str, ...]], tuple[float, tuple[float, float]]] = {}
 _SIZES_SECONDS = 300.0
 
 
-def _sizes(db: Database, flt: Filter) -> tuple[float, float, float, float]:
-    """(JSON bytes per conversation, per message, CSV bytes per conversation, per message)."""
-    from .tabular import csv_conversation_rows, csv_message_rows
-
+def _sizes(db: Database, flt: Filter) -> tuple[float, float]:
+    """(JSON bytes per conversation, per message), from a sample of the database."""
     key = (repr(db.client.address), db.name, tuple(flt.message_types))
     hit = _SIZES.get(key)
     if hit and time.monotonic() - hit[0] < _SIZES_SECONDS:
@@ -164,13 +164,7 @@ def _sizes(db: Database, flt: Filter) -> tuple[float, float, float, float]:
                                    ensure_ascii=False).encode()) for c in sample)
     msg_json = sum(len(json.dumps(records.record_to_json(m), ensure_ascii=False).encode())
                    for c in sample for m in c["messages"])
-    buf = io.StringIO()
-    csv.writer(buf).writerows(csv_message_rows(sample))
-    msg_csv = len(buf.getvalue().encode())
-    buf = io.StringIO()
-    csv.writer(buf).writerows(csv_conversation_rows(sample))
-    conv_csv = len(buf.getvalue().encode())
-    sizes = (conv_json / n_convs, msg_json / n_msgs, conv_csv / n_convs, msg_csv / n_msgs)
+    sizes = (conv_json / n_convs, msg_json / n_msgs)
     _SIZES[key] = (time.monotonic(), sizes)
     return sizes
 
@@ -179,13 +173,12 @@ def _estimate(db: Database, flt: Filter, t: Totals) -> dict[str, int]:
     """Bytes per format: the totals times sizes sampled from the database."""
     if not t.conversations:
         return {f: 0 for f in FORMATS}
-    per_conv_json, per_msg_json, per_conv_csv, per_msg_csv = _sizes(db, flt)
+    per_conv_json, per_msg_json = _sizes(db, flt)
     head = 600
     json_size = int(head + t.conversations * per_conv_json + t.messages * per_msg_json)
-    csv_size = int(t.conversations * per_conv_csv + t.messages * per_msg_csv) // 3 + 1000
-    est = {"json": json_size, "jsonl": json_size, "csv": csv_size}
-    for fmt, ratio in _RATIO_TO_JSON.items():
-        est[fmt] = int(json_size * ratio) + (20_000 if fmt == "pdf" else 0)
+    est = {"json": json_size, "jsonl": json_size}
+    for fmt, (fixed, per_conv, share) in _FIT.items():
+        est[fmt] = int(fixed + per_conv * t.conversations + share * json_size)
     return {f: est[f] for f in FORMATS}
 
 

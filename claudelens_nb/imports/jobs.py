@@ -104,6 +104,11 @@ def public(job: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def import_history_count(*, db: Database) -> int:
+    """How many import records `import_history` pages through."""
+    return db[names.IMPORT_JOBS].count_documents(OURS)
+
+
 def import_history(page: int = 0, page_size: int = 20, *, db: Database | None = None) -> list[dict[str, Any]]:
     """Import jobs, newest first, a page at a time."""
     if db is None:

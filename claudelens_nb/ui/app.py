@@ -7,7 +7,8 @@ from pymongo.database import Database
 
 from .jobs import describe_error, log, run_in_thread
 from .parts import Banner, html
-from .theme import TOGGLE_HTML, style_html
+from .theme import style_html
+from .theme_toggle import ThemeToggle
 
 TITLE = "Import & Export Data"
 SUBTITLE = "Manage your conversation data with flexible import and export options"
@@ -24,7 +25,7 @@ class ImportExportApp(w.VBox):
         self.style = html(style_html(), "cl-style")
         self.style.layout.display = "none"
         title = html(f"<div class='cl-title'><h1>{TITLE}</h1><p>{SUBTITLE}</p></div>")
-        toggle = html(TOGGLE_HTML, "cl-theme")
+        toggle = ThemeToggle()
         header = w.HBox([title, toggle])
         header.add_class("cl-header")
         self.banner = Banner("cl-app-banner")

@@ -23,6 +23,7 @@ from .parts import (
     human_size,
     labelled,
     money,
+    plural,
     show,
 )
 
@@ -34,8 +35,15 @@ FORMATS = [
     ("jsonl", "JSONL", "One conversation per line"),
     ("parquet", "Parquet", "Columnar, for analysis"),
 ]
+FORMAT_NAMES = {key: label for key, label, _ in FORMATS}
 PAGE_SIZE = 8
 UI_CHUNK_SIZE = 25
+MAX_LIST_ROWS = 8  # a picker shows this many choices before it scrolls
+
+
+def _rows(options: list[Any]) -> int:
+    """Rows for a multi-choice list: all of its choices, up to MAX_LIST_ROWS (none clipped)."""
+    return max(2, min(len(options), MAX_LIST_ROWS))
 
 
 class ExportTab(w.VBox):
@@ -49,6 +57,7 @@ class ExportTab(w.VBox):
         self.page = 0
         self.total_all = 0
         self.total_filtered = 0
+        self._listed = 0  # conversations the list pages through (matching, or selected)
         self._syncing = False
         self._cancel: CancelToken | None = None
         self._page_ids: list[str | None] = []
@@ -87,10 +96,13 @@ class ExportTab(w.VBox):
         cost.add_class("cl-cost")
         clear = button("Clear filters", "cl-clear-filters")
         clear.on_click(guard(lambda _b: self.clear_filters()))
+        several = "· Ctrl/⌘-click for several"
         filters = w.Box([
             labelled("From date", self.since), labelled("To date", self.until),
-            labelled("Projects", self.projects), labelled("Models", self.models),
-            labelled("Tags", self.tags), labelled("Message types", self.types),
+            labelled("Projects", self.projects, hint=several),
+            labelled("Models", self.models, hint=several),
+            labelled("Tags", self.tags, hint=several),
+            labelled("Message types", self.types, hint=several),
             labelled("Cost range (USD)", cost), labelled("", clear),
         ])
         filters.add_class("cl-filters")
@@ -162,7 +174,7 @@ class ExportTab(w.VBox):
     # ------------------------------------------------------------ building blocks
     @staticmethod
     def _multi(cls: str, options: list[Any] | None = None) -> w.SelectMultiple:
-        s = w.SelectMultiple(options=options or [], rows=4, layout=w.Layout(width="auto"))
+        s = w.SelectMultiple(options=options or [], rows=_rows(options or []), layout=w.Layout(width="auto"))
         s.add_class(cls)
         return s
 
@@ -202,6 +214,7 @@ class ExportTab(w.VBox):
                 if list(picker.options) != list(values):
                     picker.options = values
                     picker.value = tuple(chosen)
+                    picker.rows = _rows(values)
         finally:
             self._syncing = False
 
@@ -276,6 +289,7 @@ class ExportTab(w.VBox):
 
     def _mode_changed(self) -> None:
         if not self._syncing:
+            self.page = 0
             self.refresh()
 
     def _row_toggled(self, change: dict[str, Any]) -> None:
@@ -289,12 +303,20 @@ class ExportTab(w.VBox):
                     self.selected.add(cid)
                 else:
                     self.selected.discard(cid)
+        if change["new"] and self.mode.value != "selected":
+            # Ticking means "these ones": the export follows the ticks. The list stays as it is
+            # while ticking; listed again (page, radio, filters) it shows the selected ones only.
+            self._syncing = True
+            try:
+                self.mode.value = "selected"
+            finally:
+                self._syncing = False
         self._relabel_modes()
         if self.mode.value == "selected":
             self.refresh(items=False)
 
     def _go_page(self, page: int) -> None:
-        pages = max(1, math.ceil(self.total_filtered / PAGE_SIZE))
+        pages = max(1, math.ceil(self._listed / PAGE_SIZE))
         self.page = max(0, min(page, pages - 1))
         self.refresh()
 
@@ -302,6 +324,12 @@ class ExportTab(w.VBox):
         from ..query import matching_session_ids
 
         self.selected.update(matching_session_ids(self.db, self.current_filter()))
+        self._syncing = True
+        try:
+            self.mode.value = "selected"
+        finally:
+            self._syncing = False
+        self.page = 0
         self._relabel_modes()
         self.refresh()
 
@@ -324,7 +352,10 @@ class ExportTab(w.VBox):
         try:
             self.preview_note.clear()
             flt = self.current_filter()
-            filtered = preview(flt, db=self.db, page=self.page, page_size=PAGE_SIZE)
+            mode = self.mode.value
+            chosen = Filter(conversation_ids=sorted(self.selected), message_types=list(self.types.value))
+            filtered = preview(flt, db=self.db, page=0 if mode == "selected" else self.page,
+                               page_size=PAGE_SIZE)
             if gen is not None and not self._debounce.is_current(gen):
                 return
             self.total_filtered = filtered.conversations
@@ -332,20 +363,20 @@ class ExportTab(w.VBox):
                 self.total_all = filtered.conversations
             elif not self.total_all:
                 self.total_all = preview(Filter(), db=self.db, page_size=1).conversations
-            mode = self.mode.value
+            listed = filtered
             if mode == "filtered":
                 stats = filtered
             elif mode == "all":
                 stats = filtered if flt.is_empty() else preview(Filter(), db=self.db, page_size=1)
                 self.total_all = stats.conversations
-            else:
-                stats = (preview(Filter(conversation_ids=sorted(self.selected),
-                                        message_types=list(self.types.value)), db=self.db, page_size=1)
-                         if self.selected else None)
+            else:  # the selected conversations only, in the stats and in the list
+                stats = listed = (preview(chosen, db=self.db, page=self.page, page_size=PAGE_SIZE)
+                                  if self.selected else None)
             if gen is not None and not self._debounce.is_current(gen):
                 return
             if items:
-                self._render_items(filtered.items)
+                self._listed = listed.conversations if listed is not None else 0
+                self._render_items(listed.items if listed is not None else [], selected_only=mode == "selected")
             self._relabel_modes()
             self._last_stats = stats
             self._render_stats(stats)  # last: the numbers tell a watcher the refresh is done
@@ -372,7 +403,7 @@ class ExportTab(w.VBox):
             for k in labels
         ) + "</div>"
 
-    def _render_items(self, items: list[dict[str, Any]]) -> None:
+    def _render_items(self, items: list[dict[str, Any]], *, selected_only: bool = False) -> None:
         self._syncing = True
         try:
             self._page_ids = []
@@ -384,7 +415,7 @@ class ExportTab(w.VBox):
                     check.description = str(title)
                     check.tooltip = f"{title} — {it.get('project_name') or ''}"
                     check.value = cid in self.selected
-                    meta.value = (f"{int(it.get('message_count') or 0):,} messages • "
+                    meta.value = (f"{plural(int(it.get('message_count') or 0), 'message')} • "
                                   f"{money(it.get('cost_usd'))}")
                     self._page_ids.append(cid)
                     show(row, True)
@@ -393,12 +424,16 @@ class ExportTab(w.VBox):
                     show(row, False)
         finally:
             self._syncing = False
-        pages = max(1, math.ceil(self.total_filtered / PAGE_SIZE))
-        self.page_label.value = f"<span class='cl-muted'>Page {self.page + 1} of {pages} • {self.total_filtered:,} matching</span>"
+        pages = max(1, math.ceil(self._listed / PAGE_SIZE))
+        what = "selected (Currently Filtered lists them all to pick more)" if selected_only else "matching"
+        self.page_label.value = (f"<span class='cl-muted'>Page {self.page + 1} of {pages} • "
+                                 f"{self._listed:,} {what}</span>")
         self.prev_btn.disabled = self.page <= 0
         self.next_btn.disabled = self.page >= pages - 1
         if not items:
-            self.page_label.value = "<span class='cl-muted'>No conversations match these filters.</span>"
+            empty = ("No conversations are selected: tick them in Currently Filtered." if selected_only
+                     else "No conversations match these filters.")
+            self.page_label.value = f"<span class='cl-muted'>{empty}</span>"
 
     # ------------------------------------------------------------ running
     def start(self) -> None:
@@ -427,11 +462,13 @@ class ExportTab(w.VBox):
     def _done(self, result: Any) -> None:
         size = human_size(result.size)
         self.progress.finish(
-            f"<b>Done</b> • {result.conversations:,} conversations • {result.messages:,} messages • {size}")
+            f"<b>Done</b> • {plural(result.conversations, 'conversation')} • "
+            f"{plural(result.messages, 'message')} • {size}")
         label = f"⬇ Download {result.path.name} ({size})"
         self.download.value = download_anchor(result.job_id, result.path, cls="cl-download-link", label=label)
         extra = " (zip" + (", encrypted" if result.encrypted else "") + ")" if result.compressed else ""
-        self.banner.ok(f"Exported {result.conversations:,} conversations ({result.messages:,} messages, "
+        self.banner.ok(f"Exported {plural(result.conversations, 'conversation')} "
+                       f"({plural(result.messages, 'message')}, "
                        f"{money(result.total_cost)}) to {result.format.upper()}{extra}: {result.path.name}")
 
     def _failed(self, exc: BaseException) -> None:

@@ -19,6 +19,46 @@ STATUS_LABELS = {
 }
 
 
+EXPORT_COLUMNS = ("Date", "Format", "Conversations", "Size", "Status", "Actions")
+IMPORT_COLUMNS = ("Date", "File", "Result", "Status", "Actions")
+# Why a finished export cannot be downloaded here, by error code: (short label, reason).
+UNAVAILABLE = {
+    "INSUFFICIENT_PERMISSIONS": ("Not served", "written outside the export folder, so not served"),
+    "FILE_NOT_FOUND": ("File missing", "the file was moved or deleted outside the dashboard"),
+    "EXPORT_EXPIRED": ("Expired", "past the retention period; the file was removed"),
+}
+
+
+def format_name(fmt: Any) -> str:
+    from .export_tab import FORMAT_NAMES
+
+    return FORMAT_NAMES.get(str(fmt or ""), str(fmt or "—"))
+
+
+def _conversations(job: dict[str, Any], status: str) -> str:
+    """Finished: how many were written; running or stopped: how far it got, of how many."""
+    progress = job.get("progress") or {}
+    if status in ("running", "queued", "cancelled", "failed") and progress.get("total"):
+        done = int(progress.get("done") or 0) if progress.get("stage") != "Counting" else 0
+        return f"{done:,} of {int(progress['total']):,}"
+    if job.get("conversations") is not None and status in ("completed", "expired"):
+        return f"{int(job['conversations']):,}"
+    return "—"
+
+
+def _cell(label: str, body: str, *classes: str, first: bool = False) -> w.HTML:
+    """A table cell; on a narrow window the table becomes one card per row, each cell labelled."""
+    cell = html(f"<span class='cl-cell-label'>{esc(label)}</span>{body}", "cl-cell", *classes)
+    if first:
+        cell.add_class("cl-row-first")
+    return cell
+
+
+def _page_text(page: int, total: int, what: str) -> str:
+    pages = max(1, -(-total // PAGE_SIZE))
+    return f"Page {page + 1} of {pages} · {total:,} {what}{'' if total == 1 else 's'}"
+
+
 def _status(job: dict[str, Any]) -> str:
     status = str(job.get("status") or "")
     expires = as_utc(job.get("expires_at"))
@@ -35,6 +75,7 @@ class HistoryTab(w.VBox):
         self.on_changed = on_changed
         self.export_page = 0
         self.import_page = 0
+        self._export_total = self._import_total = 0
         self.banner = Banner("cl-history-banner")
         guard = guarded(self.banner.error)
 
@@ -85,14 +126,18 @@ class HistoryTab(w.VBox):
 
     def _load(self) -> None:
         from ..export import history
+        from ..export.jobs import history_count
         from ..imports import import_history
+        from ..imports.jobs import import_history_count
 
+        self._export_total = history_count(db=self.db)
         exports = history(page=self.export_page, page_size=PAGE_SIZE + 1, db=self.db)
         if not exports and self.export_page:
             self.export_page -= 1
             exports = history(page=self.export_page, page_size=PAGE_SIZE + 1, db=self.db)
         self._render_exports(exports[:PAGE_SIZE], more=len(exports) > PAGE_SIZE)
         try:
+            self._import_total = import_history_count(db=self.db)
             imports = import_history(page=self.import_page, page_size=PAGE_SIZE + 1, db=self.db)
         except Exception as exc:
             self.imports.children = [html(f"<div class='cl-msg-error'>{esc(describe_error(exc))}</div>")]
@@ -100,48 +145,69 @@ class HistoryTab(w.VBox):
         self._render_imports(imports[:PAGE_SIZE], more=len(imports) > PAGE_SIZE)
 
     def _render_exports(self, jobs: list[dict[str, Any]], more: bool) -> None:
-        cells: list[w.Widget] = [html(h, "cl-th") for h in
-                                 ("Date", "Format", "Conversations", "Size", "Status", "Actions")]
+        cells: list[w.Widget] = [html(h, "cl-th") for h in EXPORT_COLUMNS]
         for job in jobs:
             status = _status(job)
+            size = job.get("size")
             cells += [
-                html(esc(when(job.get("created_at"))), "cl-export-date"),
-                html(esc(str(job.get("format") or "").upper()), "cl-export-format"),
-                html(f"{int(job.get('conversations') or 0):,}"),
-                html(esc(human_size(job.get("size")) if job.get("size") else "—")),
-                html(f"<span class='cl-status-{status}' title='{esc(job.get('error') or '')}'>"
-                     f"{esc(STATUS_LABELS.get(status, status))}</span>", "cl-export-status"),
+                _cell("Date", esc(when(job.get("created_at"))), "cl-export-date", first=True),
+                _cell("Format", esc(format_name(job.get("format"))), "cl-export-format"),
+                _cell("Conversations", esc(_conversations(job, status)), "cl-export-count"),
+                _cell("Size", esc(human_size(size) if size else "—"), "cl-export-size"),
+                _cell("Status", f"<span class='cl-status-{esc(status)}' title='{esc(job.get('error') or '')}'>"
+                      f"{esc(STATUS_LABELS.get(status, status))}</span>", "cl-export-status"),
                 self._export_actions(job, status),
             ]
         if not jobs:
-            cells.append(html("<span class='cl-muted'>No exports yet.</span>"))
+            cells.append(html("<span class='cl-muted'>No exports yet.</span>", "cl-table-empty"))
         self.exports.children = cells
-        self.export_label.value = f"Page {self.export_page + 1}"
+        self.export_label.value = _page_text(self.export_page, self._export_total, "export")
         self.export_pager.children[0].disabled = self.export_page == 0
         self.export_pager.children[2].disabled = not more
 
-    def _export_actions(self, job: dict[str, Any], status: str) -> w.HBox:
+    def _export_actions(self, job: dict[str, Any], status: str) -> w.Box:
+        from ..errors import ClaudeLensError, ErrorCode
         from ..export import export_file_path
 
         job_id = str(job.get("job_id"))
-        link = html("<span class='cl-disabled-link'>Expired</span>" if status == "expired" else
-                    "<span class='cl-disabled-link'>Download</span>")
+        reason = ""
         if status == "completed":
             try:
                 path = export_file_path(job_id, db=self.db)
                 link = html(download_anchor(job_id, path, cls="cl-history-download", label="Download"))
-            except Exception:
-                link = html("<span class='cl-disabled-link'>Unavailable</span>")
+            except ClaudeLensError as exc:
+                label, reason = UNAVAILABLE.get(exc.code, ("Unavailable", str(exc)))
+                if exc.code == ErrorCode.INSUFFICIENT_PERMISSIONS:
+                    from ..export.jobs import get_job
+
+                    reason = f"{reason}: {get_job(job_id, db=self.db).get('path')}"
+                link = html(f"<span class='cl-disabled-link' title='{esc(reason)}'>{esc(label)}</span>")
+        else:
+            label = {"expired": "Expired", "running": "Running…", "queued": "Queued"}.get(status, "No file")
+            link = html(f"<span class='cl-disabled-link'>{esc(label)}</span>")
         delete = button("Delete", "cl-history-delete", tooltip=f"Delete export {job_id[:8]}")
         delete.add_class("mod-danger")
-        delete.on_click(guarded(self.banner.error)(lambda _b, j=job_id: self.delete(j)))
         box = w.HBox([link, delete])
         box.add_class("cl-row-actions")
-        box.add_class(f"cl-job-{job_id}")
-        return box
+        delete.on_click(guarded(self.banner.error)(lambda _b, j=job_id, b=box: self._confirm_delete(j, b)))
+        cell = w.VBox([box, *([html(esc(reason), "cl-unavailable-reason")] if reason else [])])
+        cell.add_class("cl-actions-cell")
+        cell.add_class(f"cl-job-{job_id}")
+        return cell
+
+    def _confirm_delete(self, job_id: str, box: w.HBox) -> None:
+        """Deleting takes a second click: the row asks first."""
+        previous = box.children
+        question = html("<span class='cl-confirm-text'>Delete this export and its file?</span>")
+        confirm = button("Delete", "cl-history-delete-confirm", tooltip=f"Delete export {job_id[:8]} and its file")
+        confirm.add_class("mod-danger")
+        keep = button("Keep", "cl-history-delete-cancel")
+        confirm.on_click(guarded(self.banner.error)(lambda _b: self.delete(job_id)))
+        keep.on_click(lambda _b: setattr(box, "children", previous))
+        box.children = (question, confirm, keep)
 
     def _render_imports(self, jobs: list[dict[str, Any]], more: bool) -> None:
-        cells: list[w.Widget] = [html(h, "cl-th") for h in ("Date", "File", "Result", "Status", "Actions")]
+        cells: list[w.Widget] = [html(h, "cl-th") for h in IMPORT_COLUMNS]
         for job in jobs:
             status = str(job.get("status") or "")
             tally = job.get("counts") or {}
@@ -156,16 +222,17 @@ class HistoryTab(w.VBox):
             actions.add_class("cl-row-actions")
             actions.add_class(f"cl-job-{job_id}")
             cells += [
-                html(esc(when(job.get("created_at")))), html(esc(name), "cl-import-name"),
-                html(esc(counts or "nothing written")),
-                html(f"<span class='cl-status-{esc(status)}'>{esc(STATUS_LABELS.get(status, status))}</span>",
-                     "cl-import-status"),
+                _cell("Date", esc(when(job.get("created_at"))), first=True),
+                _cell("File", esc(name), "cl-import-name"),
+                _cell("Result", esc(counts or "nothing written")),
+                _cell("Status", f"<span class='cl-status-{esc(status)}'>"
+                      f"{esc(STATUS_LABELS.get(status, status))}</span>", "cl-import-status"),
                 actions,
             ]
         if not jobs:
-            cells.append(html("<span class='cl-muted'>No imports yet.</span>"))
+            cells.append(html("<span class='cl-muted'>No imports yet.</span>", "cl-table-empty"))
         self.imports.children = cells
-        self.import_label.value = f"Page {self.import_page + 1}"
+        self.import_label.value = _page_text(self.import_page, self._import_total, "import")
         self.import_pager.children[0].disabled = self.import_page == 0
         self.import_pager.children[2].disabled = not more
 

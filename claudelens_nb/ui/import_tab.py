@@ -18,7 +18,19 @@ from ..config import settings
 from ..progress import CancelToken, Progress
 from .dropzone import DropZone
 from .jobs import Debouncer, describe_error, guarded, request_cancel, run_in_thread
-from .parts import Banner, ProgressView, button, card, esc, html, human_size, money, show, when
+from .parts import (
+    Banner,
+    ProgressView,
+    button,
+    card,
+    esc,
+    html,
+    human_size,
+    money,
+    plural,
+    show,
+    when,
+)
 
 ALLOWED = (".json", ".jsonl", ".csv", ".zip", ".parquet")
 STRATEGIES = ["skip", "replace", "merge"]
@@ -56,7 +68,8 @@ class ImportProgress(ProgressView):
             self.imported, self.total = event.done, event.total
         line = super().describe(event, elapsed)
         if self.total:
-            line += f"<div class='cl-imported-count'>{self.imported:,} of {self.total:,} conversations imported</div>"
+            line += (f"<div class='cl-imported-count'>{self.imported:,} of "
+                     f"{plural(self.total, 'conversation')} imported</div>")
         return line
 
 
@@ -242,7 +255,8 @@ class ImportTab(w.VBox):
         n_conv = int(_get(stats, "conversations", 0) or 0)
         n_msg = int(_get(stats, "messages", 0) or 0)
         self.file_info.info(
-            f"<b>File: {esc(self.display_name)}</b><br>{n_conv:,} conversations • {n_msg:,} messages • "
+            f"<b>File: {esc(self.display_name)}</b><br>{plural(n_conv, 'conversation')} • "
+            f"{plural(n_msg, 'message')} • "
             f"{esc(human_size(report.size))} <span class='cl-muted'>({esc(report.kind)})</span>",
             raw_html=True,
         )
@@ -252,8 +266,9 @@ class ImportTab(w.VBox):
         show(self.review, True)
         self.start_btn.disabled = not report.ok or self._cancel is not None
         if report.ok:
-            self.validation.ok(f"✓ {self.display_name} is valid: {n_conv:,} conversations ready to import"
-                               + (f" ({len(report.warnings)} warnings)" if report.warnings else ""))
+            self.validation.ok(f"✓ {self.display_name} is valid: {plural(n_conv, 'conversation')} ready "
+                               "to import" + (f" ({plural(len(report.warnings), 'warning')})"
+                                              if report.warnings else ""))
         else:
             first = report.errors[0] if report.errors else "the file cannot be imported"
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
@@ -396,8 +411,8 @@ class ImportTab(w.VBox):
         total = self.progress.total or sum(counts.values())
         self.progress.stages.value = "<div class='cl-stages'>" + "".join(
             f"<span class='cl-stage cl-stage-done'>✓ {esc(s)}</span>" for s in STAGES) + "</div>"
-        self.progress.finish(f"<b>Done</b> • <span class='cl-imported-count'>{handled:,} of {total:,} "
-                             "conversations imported</span>")
+        self.progress.finish(f"<b>Done</b> • <span class='cl-imported-count'>{handled:,} of "
+                             f"{plural(total, 'conversation')} imported</span>")
         self.result.value = "<div class='cl-summary'>" + "".join(
             f"<div class='cl-stat cl-result-{k}' data-value='{v}'><div class='cl-stat-value'>{v:,}</div>"
             f"<div class='cl-stat-label'>{k.capitalize()}</div></div>" for k, v in counts.items()
@@ -405,7 +420,7 @@ class ImportTab(w.VBox):
         errs = list(getattr(result, "errors", []) or [])
         msg = (f"Import finished: {counts['inserted']:,} inserted, {counts['replaced']:,} replaced, "
                f"{counts['merged']:,} merged, {counts['skipped']:,} skipped, {counts['failed']:,} failed "
-               f"({int(getattr(result, 'messages_written', 0) or 0):,} messages written).")
+               f"({plural(int(getattr(result, 'messages_written', 0) or 0), 'message')} written).")
         if errs:
             self.banner.warning(msg + " First problem: " + str(errs[0]))
         else:

@@ -102,12 +102,18 @@ def button(label: str, cls: str, *, primary: bool = False, tooltip: str = "", **
     return b
 
 
-def labelled(label: str, widget: w.Widget, cls: str = "") -> w.VBox:
-    box = w.VBox([html(f"<div class='cl-field-label'>{esc(label)}</div>"), widget])
+def labelled(label: str, widget: w.Widget, cls: str = "", hint: str = "") -> w.VBox:
+    tail = f"<span class='cl-field-hint'>{esc(hint)}</span>" if hint else ""
+    box = w.VBox([html(f"<div class='cl-field-label'>{esc(label)}{tail}</div>"), widget])
     box.add_class("cl-field")
     if cls:
         box.add_class(cls)
     return box
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """`1 conversation`, `2 conversations`, `1,200 messages`."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def show(widget: w.Widget, visible: bool) -> None:

@@ -113,16 +113,3 @@ def css() -> str:
 
 def style_html() -> str:
     return f"<style>{css()}</style>"
-
-
-# The toggle works in the browser alone: it reads the effective theme (explicit class,
-# else the browser preference) and pins the opposite one on the app root.
-TOGGLE_HTML = (
-    '<button type="button" class="cl-theme-toggle" title="Switch light / dark theme" '
-    'aria-label="Switch light / dark theme" onclick="(function(b){'
-    "var r=b.closest('.cl-app');if(!r)return;"
-    "var pref=window.matchMedia&&window.matchMedia('(prefers-color-scheme: dark)').matches;"
-    "var dark=r.classList.contains('cl-dark')||(!r.classList.contains('cl-light')&&pref);"
-    "r.classList.toggle('cl-dark',!dark);r.classList.toggle('cl-light',dark);"
-    '})(this)"><span class="cl-icon-moon">&#9790;</span><span class="cl-icon-sun">&#9728;</span></button>'
-)
