@@ -89,7 +89,7 @@ def test_representative_session(folder):
     assert tool["tool_name"] == "Edit" and tool["tool_input"]["file_path"] == "/tmp/decorator_example.py"
     assert tool["content"].startswith('{"type": "tool_use", "id": "tool_001", "name": "Edit", "input": {')
     assert json.loads(tool["content"]) == tool["metadata"]["messageData"]
-    assert tool["metadata"]["model"] == "claude-3-sonnet-20240229"
+    assert tool["model"] == "claude-3-sonnet-20240229"  # copied to split documents, as upstream
     assert tool["metadata"]["requestId"] == "req_002"
     assert conv["messages"][3]["content"] == "✏️ Editing file: /tmp/decorator_example.py"
     result = next(m for m in conv["messages"] if m["id"] == "msg_005_result_0")
