@@ -178,53 +178,14 @@ def inspect_text(path: Path, name: str | None = None) -> TextInfo:
     return TextInfo(encoding, bom, h.hexdigest(), size)
 
 
-class _Utf8Transcoder:
-    """A binary reader giving UTF-8 bytes from a UTF-16 file (for ijson and json)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self._decoder = codecs.getincrementaldecoder("utf-16")()
-        self._buf = b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
-            block = self._raw.read(_BLOCK)
-            text = self._decoder.decode(block, final=not block)
-            self._buf += text.encode("utf-8")
-            if not block:
-                break
-        if n < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-    def readline(self) -> bytes:
-        while b"\n" not in self._buf:
-            block = self._raw.read(_BLOCK)
-            self._buf += self._decoder.decode(block, final=not block).encode("utf-8")
-            if not block:
-                break
-        i = self._buf.find(b"\n")
-        i = len(self._buf) if i < 0 else i + 1
-        out, self._buf = self._buf[:i], self._buf[i:]
-        return out
-
-    def __iter__(self) -> Iterator[bytes]:
-        while line := self.readline():
-            yield line
-
-    def close(self) -> None:
-        self._raw.close()
-
-
 @contextlib.contextmanager
 def open_utf8(path: Path, info: TextInfo) -> Iterator[Any]:
     """The file's text as UTF-8 bytes, BOM removed, whatever its encoding."""
     raw = open(path, "rb")  # noqa: SIM115 - closed below
     try:
         if info.encoding == "utf-16":
-            yield _Utf8Transcoder(raw)
+            # The stdlib's recoder: UTF-16 read (its BOM too), UTF-8 bytes given.
+            yield codecs.EncodedFile(raw, data_encoding="utf-8", file_encoding="utf-16")
         else:
             raw.seek(info.bom)
             yield raw
