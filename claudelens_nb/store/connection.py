@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 
-from pymongo import MongoClient
+from pymongo import MongoClient, uri_parser
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
 
@@ -25,8 +25,15 @@ def redact_uri(uri: str) -> str:
 
 
 def _hosts(uri: str) -> str:
-    m = re.match(r"mongodb(?:\+srv)?://(?:[^@/]*@)?([^/?]+)", uri)
-    return m.group(1) if m else redact_uri(uri)
+    """The hosts a URI names (a mongodb+srv URI: its domain, not looked up), by pymongo's parser."""
+    plain = uri
+    if uri.startswith(uri_parser.SRV_SCHEME):
+        plain = uri_parser.SCHEME + uri[len(uri_parser.SRV_SCHEME):]
+    try:
+        nodes = uri_parser.parse_uri(plain, default_port=None, validate=False)["nodelist"]
+    except (InvalidURI, ConfigurationError, ValueError):
+        return redact_uri(uri)
+    return ",".join((f"[{h}]" if ":" in h else h) + ("" if p is None else f":{p}") for h, p in nodes)
 
 
 def client_for(uri: str) -> MongoClient:
@@ -77,14 +84,10 @@ def connect(uri: str | None = None, db_name: str | None = None) -> Database:
     """A handle on the ClaudeLens database, with its indexes in place."""
     real_uri = resolve_uri(uri)
     client = client_for(real_uri)
-    db = client.get_database(db_name or _db_name_from(real_uri) or settings().db_name)
+    # Else the URI's database (pymongo parsed it), else CLAUDELENS_DB.
+    db = client.get_database(db_name) if db_name else client.get_default_database(settings().db_name)
     ensure_schema(db)
     return db
-
-
-def _db_name_from(uri: str) -> str | None:
-    m = re.match(r"mongodb(?:\+srv)?://[^/]+/([^?]+)", uri)
-    return m.group(1) if m else None
 
 
 def close_all() -> None:

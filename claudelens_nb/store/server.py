@@ -8,7 +8,6 @@ whose process is gone or whose port does not answer is stale and replaced.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -17,10 +16,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
+from filelock import FileLock
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
@@ -56,17 +56,13 @@ def pid_alive(pid: object) -> bool:
     if not isinstance(pid, int):
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    # A zombie child still "exists"; treat it as dead.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.split(")")[-1].split()[0] == "Z":
-            return False
-    return True
+    except ValueError:  # a negative pid
+        return False
 
 
 def ping(uri: str, timeout_ms: int = 1500) -> bool:
@@ -91,15 +87,10 @@ def _read_state(state_file: Path) -> ServerInfo | None:
         return None
 
 
-@contextlib.contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
+def _locked(lock_file: Path) -> FileLock:
+    """An exclusive lock between processes on this data folder (held while starting or stopping)."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return FileLock(lock_file)
 
 
 def _executable() -> list[str]:
