@@ -68,6 +68,18 @@ def check(cancel: CancelToken | None) -> None:
         cancel.raise_if_cancelled()
 
 
+def human_size(n: float | None) -> str:
+    """A byte count for people: `512 B`, `1.5 KB`, ... `3.2 GB`; None is `—`."""
+    if n is None:
+        return "—"
+    n = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
 class Throttled:
     """Pass events on at most every `interval` seconds, and always on a change of stage."""
 

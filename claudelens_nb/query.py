@@ -59,7 +59,7 @@ def _parse_when(value: Any, what: str) -> date | datetime | None:
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 return date.fromisoformat(text)
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = records.parse_iso(text, ms=False)
         except ValueError:
             raise InvalidFilter(f"{what}: not a date: {text!r}") from None
     if isinstance(value, pd.Timestamp):

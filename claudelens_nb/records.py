@@ -70,8 +70,22 @@ def iso(dt: datetime | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def parse_iso(value: str) -> datetime:
-    return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+def parse_iso(value: str, *, ms: bool = True) -> datetime:
+    """ISO-8601 text as an aware UTC datetime (no offset means UTC), truncated to
+    milliseconds (what BSON stores) unless `ms=False`; raises ValueError. The one ISO
+    parser: `datetime.fromisoformat` reads a trailing Z itself, and a Z elsewhere
+    ("2026-01-02Z") is read as +00:00 too."""
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        if "Z" not in value:
+            raise
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    if ms and (extra := dt.microsecond % 1000):
+        dt = dt.replace(microsecond=dt.microsecond - extra)
+    return dt
 
 
 def decimal128_value(value: Decimal128) -> Decimal:

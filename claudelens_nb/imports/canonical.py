@@ -78,7 +78,7 @@ def parse_timestamp(value: Any, relative_base: datetime) -> datetime | None:
             number = float(text)
         else:
             try:
-                return records.utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+                return records.parse_iso(text)
             except ValueError:
                 return _parse_text(text, relative_base)
     else:

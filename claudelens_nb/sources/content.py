@@ -75,22 +75,12 @@ def parse_time(value: Any) -> datetime | None:
     """ISO-8601 text or Unix seconds/milliseconds as an aware UTC datetime (ms), else None."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, str):
-        try:  # the common case, a UTC stamp such as "2025-11-19T22:53:34.908Z", kept cheap
-            dt = datetime.fromisoformat(value)
-            if dt.tzinfo is not UTC:
-                dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
-        except (ValueError, OverflowError):
-            pass
-        else:
-            extra = dt.microsecond % 1000
-            return dt.replace(microsecond=dt.microsecond - extra) if extra else dt
     try:
+        if isinstance(value, str):
+            return records.parse_iso(value.strip())
         if isinstance(value, (int, float)):
             seconds = value / 1000 if value > 1e11 else value
             return records.utc(datetime.fromtimestamp(seconds, UTC))
-        if isinstance(value, str) and value.strip():
-            return records.utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
     except (ValueError, OverflowError, OSError):
         return None
     return None

@@ -14,6 +14,8 @@ import ipywidgets as w
 
 from ..errors import Cancelled
 from ..progress import Progress
+from ..progress import human_size as human_size  # the tabs' import
+from ..records import parse_iso
 from .jobs import describe_error
 
 DATA_URI_LIMIT = 25 * 1024 * 1024
@@ -21,17 +23,6 @@ DATA_URI_LIMIT = 25 * 1024 * 1024
 
 def esc(value: Any) -> str:
     return _html.escape("" if value is None else str(value), quote=True)
-
-
-def human_size(n: float | None) -> str:
-    if n is None:
-        return "—"
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def money(x: Any) -> str:
@@ -47,7 +38,7 @@ def when(value: Any) -> str:
         return "—"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_iso(value, ms=False)
         except ValueError:
             return value
     if isinstance(value, datetime):
@@ -62,7 +53,7 @@ def when(value: Any) -> str:
 def as_utc(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_iso(value, ms=False)
         except ValueError:
             return None
     if isinstance(value, datetime):
