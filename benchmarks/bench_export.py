@@ -182,8 +182,8 @@ have = db.sessions.estimated_document_count()
 if have != want:
     if have:
         db.client.drop_database(db.name)
-        from claudelens_nb.store import schema
-        schema.forget(db)
+        from claudelens_nb import state
+        state.forget(db)
         db = connect()
     t = time.perf_counter()
     s = seed_demo(db, sessions=want, messages_per_session={MESSAGES_PER_SESSION}, seed=1)

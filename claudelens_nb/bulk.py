@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import threading
 from collections.abc import Iterator
 
-BULK_THRESHOLD = 50_000  # young objects between passes while bulk work runs
+from .state import bulk_gc
 
-_lock = threading.Lock()
-_depth = 0
-_saved: tuple[int, int, int] | None = None
+BULK_THRESHOLD = 50_000  # young objects between passes while bulk work runs
 
 
 @contextlib.contextmanager
@@ -29,17 +26,16 @@ def fewer_collections() -> Iterator[None]:
     The collector stays on, so a cycle made meanwhile (by another thread too) is still
     freed, only later.
     """
-    global _depth, _saved
-    with _lock:
-        if _depth == 0:
-            _saved = gc.get_threshold()
-            gc.set_threshold(max(BULK_THRESHOLD, _saved[0]), _saved[1], _saved[2])
-        _depth += 1
+    with bulk_gc.lock:
+        if bulk_gc.depth == 0:
+            bulk_gc.saved = saved = gc.get_threshold()
+            gc.set_threshold(max(BULK_THRESHOLD, saved[0]), saved[1], saved[2])
+        bulk_gc.depth += 1
     try:
         yield
     finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0 and _saved is not None:
-                gc.set_threshold(*_saved)
-                _saved = None
+        with bulk_gc.lock:
+            bulk_gc.depth = max(0, bulk_gc.depth - 1)  # state.reset() may have cleared it
+            if bulk_gc.depth == 0 and bulk_gc.saved is not None:
+                gc.set_threshold(*bulk_gc.saved)
+                bulk_gc.saved = None

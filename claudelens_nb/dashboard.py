@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from . import state
 from .config import ENV_DB, ENV_URI, settings
 
 ENV_SECRET = "CLAUDELENS_DASHBOARD_SECRET"
@@ -190,9 +191,9 @@ def prepare(uri: str | None = None, *, demo: bool = True) -> tuple[str, str, str
     # Warm the facts cache (model lists, type counts) so the first page's pickers and
     # preview are quick on a large database; a thread, so the server starts at once.
     threading.Thread(target=_warm_facts, args=(db,), daemon=True, name="warm-facts").start()
-    os.environ[ENV_URI] = real_uri
-    os.environ[ENV_DB] = db.name
-    os.environ.setdefault(ENV_SECRET, secrets.token_hex(32))
+    state.set_environ(ENV_URI, real_uri)
+    state.set_environ(ENV_DB, db.name)
+    state.set_environ(ENV_SECRET, secrets.token_hex(32), keep=True)
     return real_uri, db.name, str(seeded) if seeded else None
 
 
@@ -222,7 +223,7 @@ def serve(
 
     for env, value in ((ENV_MAX_KERNELS, max_kernels), (ENV_IDLE_TIMEOUT, idle_timeout)):
         if value is not None:
-            os.environ[env] = str(value)
+            state.set_environ(env, str(value))
     from .dashboard_kernels import voila_arguments
     from .store import redact_uri
 
@@ -236,14 +237,14 @@ def serve(
     if seeded:
         print(f"first run: seeded demo data ({seeded})")
     print(f"database: {redact_uri(real_uri)} (database {db_name!r})")
-    os.environ[ENV_BASE_URL] = "/"
+    state.set_environ(ENV_BASE_URL, "/")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"ClaudeLens dashboard: http://{shown}:{port}/", flush=True)
 
     jupyter_root = install_template(settings().home / "jupyter")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    state.set_environ("JUPYTER_PATH", os.pathsep.join(
         p for p in (str(jupyter_root), os.environ.get("JUPYTER_PATH", "")) if p
-    )
+    ))
     app = _voila_class()()
     argv = [
         str(notebook_path()),

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from pymongo.database import Database
 
-from claudelens_nb.store import connection, schema, server
+from claudelens_nb import state
+from claudelens_nb.store import connection, server
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("CLAUDELENS_FIXTURES", REPO.parent / "shared" / "fixtures"))
@@ -31,7 +32,7 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("secantus-home")
     info = server.ensure_server(home)
     yield info.uri
-    connection.close_all()
+    state.reset()
     server.stop_server(home)
 
 
@@ -44,7 +45,7 @@ def fresh_database(mongo_uri: str, prefix: str = "t", name: str | None = None) -
         yield database
     finally:
         database.client.drop_database(name)
-        schema.forget(database)
+        state.forget(database)
 
 
 @pytest.fixture()

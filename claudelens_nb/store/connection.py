@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
 
 from pymongo import MongoClient, uri_parser
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
 
+from .. import state
 from ..config import settings
 from ..errors import DatabaseUnavailable
 from .schema import ensure_schema
 from .server import ensure_server
 
-_CLIENTS: dict[str, MongoClient] = {}
-_LOCK = threading.Lock()
 _SELECTION_TIMEOUT_MS = 4000
 
 
@@ -38,8 +36,8 @@ def _hosts(uri: str) -> str:
 
 def client_for(uri: str) -> MongoClient:
     """A shared, pinged client for `uri`; raises DatabaseUnavailable naming the host."""
-    with _LOCK:
-        client = _CLIENTS.get(uri)
+    with state.clients_lock:
+        client = state.clients.get(uri)
         if client is not None:
             return client
         try:
@@ -60,14 +58,14 @@ def client_for(uri: str) -> MongoClient:
             raise DatabaseUnavailable(
                 f"cannot reach MongoDB at {_hosts(uri)} ({redact_uri(uri)}): {kind}"
             ) from None
-        _CLIENTS[uri] = client
+        state.clients[uri] = client
         return client
 
 
 def uri_of(client: MongoClient) -> str | None:
     """The URI a shared client was made from (None for a client made elsewhere)."""
-    with _LOCK:
-        return next((uri for uri, c in _CLIENTS.items() if c is client), None)
+    with state.clients_lock:
+        return next((uri for uri, c in state.clients.items() if c is client), None)
 
 
 def resolve_uri(uri: str | None = None) -> str:
@@ -92,7 +90,4 @@ def connect(uri: str | None = None, db_name: str | None = None) -> Database:
 
 def close_all() -> None:
     """Close every cached client (tests, dashboard shutdown)."""
-    with _LOCK:
-        for client in _CLIENTS.values():
-            client.close()
-        _CLIENTS.clear()
+    state.close_clients()

@@ -25,6 +25,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, PyMongoError
 
+from .. import state
 from . import collections as names
 
 FACTS_VERSION = 2
@@ -67,18 +68,17 @@ def _fingerprint(db: Database, collection_names: list[str]) -> dict[str, Any]:
 
 # One preview asks for facts several times in a row; a short in-process memory spares
 # the repeated fingerprint round trips.
-_RECENT: dict[tuple[str, str], tuple[float, dict[str, list]]] = {}
 _RECENT_SECONDS = 2.0
 
 
 def _load(db: Database) -> dict[str, list]:
     """Facts for every message collection, recomputed when stale: {name: pairs}."""
-    key = (repr(db.client.address), db.name)
-    hit = _RECENT.get(key)
+    key = state.db_key(db)
+    hit = state.recent_facts.get(key)
     if hit and time.monotonic() - hit[0] < _RECENT_SECONDS:
         return hit[1]
     out = _load_checked(db)
-    _RECENT[key] = (time.monotonic(), out)
+    state.recent_facts[key] = (time.monotonic(), out)
     return out
 
 
@@ -152,7 +152,7 @@ def _load_checked(db: Database) -> dict[str, list]:
 def invalidate(db: Database, collection_names: Iterable[str] | None = None) -> None:
     """Forget the facts after our own writes (they are recomputed on next use)."""
     del collection_names  # facts are kept and refreshed as one set
-    _RECENT.pop((repr(db.client.address), db.name), None)
+    state.recent_facts.pop(state.db_key(db), None)
     db[names.FACTS].delete_one({"_id": _HEAD})
 
 

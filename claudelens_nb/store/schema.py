@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from .. import state
 from . import collections as names
-
-_DONE: set[tuple[str, str]] = set()
-_LOCK = threading.Lock()
-
 
 # Upstream's index set on each message collection (rolling_message_service.create_indexes),
 # less its wildcard text index: SecantusDB has no text indexes (docs/upstream.md).
@@ -37,9 +32,9 @@ def ensure_message_indexes(coll: Collection) -> None:
 
 def ensure_schema(db: Database, *, force: bool = False) -> None:
     """Create every index we rely on; safe to call any number of times."""
-    key = (repr(db.client.address), db.name)
-    with _LOCK:
-        if key in _DONE and not force:
+    key = state.db_key(db)
+    with state.schema_lock:
+        if key in state.schema_ready and not force:
             return
         db[names.SESSIONS].create_index([("sessionId", ASCENDING)], unique=True, name="sessionId_1")
         db[names.SESSIONS].create_index([("projectId", ASCENDING)], name="projectId_1")
@@ -51,23 +46,14 @@ def ensure_schema(db: Database, *, force: bool = False) -> None:
         db[names.EXPORT_JOBS].create_index([("status", ASCENDING)], name="status_1")
         db[names.IMPORT_JOBS].create_index([("created_at", DESCENDING)], name="created_at_-1")
         db[names.IMPORT_JOBS].create_index([("source_sha256", ASCENDING)], name="source_sha256_1")
-        _DONE.add(key)
-
-
-def forget(db: Database) -> None:
-    """Drop the cached 'done' mark (after a database is dropped)."""
-    with _LOCK:
-        _DONE.discard((repr(db.client.address), db.name))
-
-
-_INDEXED: set[tuple[str, str, str]] = set()
+        state.schema_ready.add(key)
 
 
 def collection_for_write(db: Database, ts, *, single: bool | None = None) -> Collection:
     """`collections.collection_for`, with the message indexes ensured on first use."""
     coll = names.collection_for(db, ts, single=single)
-    key = (repr(db.client.address), db.name, coll.name)
-    if key not in _INDEXED:
+    key = (*state.db_key(db), coll.name)
+    if key not in state.indexed:
         ensure_message_indexes(coll)
-        _INDEXED.add(key)
+        state.indexed.add(key)
     return coll

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from pymongo.database import Database
 
-from claudelens_nb.store import connection, schema
+from claudelens_nb import state
+from claudelens_nb.store import connection
 
 from .harness import (
     CHROMIUM,
@@ -56,7 +57,7 @@ def e2e_db(mongo_uri: str, request: pytest.FixtureRequest,
     }
     yield E2EDatabase(db, env, home, export_dir)
     db.client.drop_database(name)
-    schema.forget(db)
+    state.forget(db)
 
 
 @pytest.fixture(scope="module")
