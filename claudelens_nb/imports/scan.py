@@ -90,7 +90,8 @@ def proposed_mapping(samples: _Samples, user: Mapping[str, str], message_key: st
     out = []
     for source, values in samples.fields.items():
         if source.startswith("message."):
-            target = user.get(source) or ("message." + t if (t := default_target(source[8:], "message")) != "metadata" else "metadata")
+            # A message field without a target of its own is kept in the message's metadata.
+            target = user.get(source) or "message." + default_target(source[8:], "message")
         else:
             target = user.get(source) or default_target(source, "conversation")
         out.append(FieldMapping(source, target, values))

@@ -1,13 +1,27 @@
-// The Import tab's drop zone: a file dropped here (or picked after a click) is sent to
-// Python as one custom message, `{kind: "file", name, size}` with the bytes as a buffer.
+// The Import tab's drop zone: a file dropped here (or picked with its button, or a click
+// anywhere on it) is sent to Python as one custom message, `{kind: "file", name, size}` with
+// the bytes as a buffer. `chosen` (set by Python) names the file in use, or is empty.
 function render({ model, el }) {
   el.classList.add("cl-dropzone");
   el.setAttribute("role", "button");
   el.setAttribute("tabindex", "0");
+  const kinds = (model.get("accept") || "").split(",").join(" ");
+  const limitMb = Math.round((model.get("max_bytes") || 0) / 1024 / 1024);
+  el.title = "A ClaudeLens export or a compatible file" + (limitMb ? ` (up to ${limitMb} MB)` : "");
   el.innerHTML =
     '<div class="cl-drop-icon" aria-hidden="true">⬆</div>' +
     '<div class="cl-drop-title">Drag and drop your file here</div>' +
-    '<div class="cl-drop-hint">or click to browse (.json .jsonl .csv .zip)</div>';
+    `<div class="cl-drop-hint">or click to browse (${kinds})</div>` +
+    '<div class="cl-upload-row"><button type="button" class="cl-upload jupyter-button">Choose File</button>' +
+    '<span class="cl-upload-name"></span></div>';
+  const chosen = el.querySelector(".cl-upload-name");
+  const showChosen = () => {
+    const name = model.get("chosen");
+    chosen.textContent = name || "No file chosen";
+    chosen.classList.toggle("cl-upload-none", !name);
+  };
+  showChosen();
+  model.on("change:chosen", showChosen);
   const picker = document.createElement("input");
   picker.type = "file";
   picker.accept = model.get("accept");
@@ -32,11 +46,13 @@ function render({ model, el }) {
       return;
     }
     el.classList.add("cl-drop-busy");
+    chosen.textContent = `${file.name} — sending…`;
     try {
       const bytes = await file.arrayBuffer();
       model.send({ kind: "file", name: file.name, size: file.size }, undefined, [bytes]);
     } catch (err) {
       model.send({ kind: "error", message: `Could not read ${file.name}: ${err}` });
+      showChosen();
     } finally {
       el.classList.remove("cl-drop-busy");
     }

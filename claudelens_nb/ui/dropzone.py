@@ -16,6 +16,7 @@ class DropZone(anywidget.AnyWidget):
 
     _esm = Path(__file__).with_name("dropzone.js")
     accept = traitlets.Unicode("").tag(sync=True)
+    chosen = traitlets.Unicode("").tag(sync=True)  # the file in use, shown beside the button
     max_bytes = traitlets.Int(0).tag(sync=True)  # larger files are refused in the browser
 
     def __init__(self, on_file: Callable[[str, bytes], None], on_error: Callable[[str], None],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,11 @@ class HistoryTab(w.VBox):
         self.export_page = 0
         self.import_page = 0
         self._export_total = self._import_total = 0
+        self._confirming: set[str] = set()  # exports whose Delete waits for its confirmation
+        self._boxes: dict[str, w.HBox] = {}  # the action boxes shown, by job id
+        self._pending_boxes: dict[str, w.HBox] = {}  # those of the table being built
+        self._render_lock = threading.RLock()
+        self._load_lock = threading.Lock()  # one refresh at a time
         self.banner = Banner("cl-history-banner")
         guard = guarded(self.banner.error)
 
@@ -125,6 +131,10 @@ class HistoryTab(w.VBox):
                       name="claudelens-history")
 
     def _load(self) -> None:
+        with self._load_lock:
+            self._load_once()
+
+    def _load_once(self) -> None:
         from ..export import history
         from ..export.jobs import history_count
         from ..imports import import_history
@@ -160,7 +170,12 @@ class HistoryTab(w.VBox):
             ]
         if not jobs:
             cells.append(html("<span class='cl-muted'>No exports yet.</span>", "cl-table-empty"))
-        self.exports.children = cells
+        with self._render_lock:  # rows still asking "Delete?" keep asking
+            boxes, self._pending_boxes = self._pending_boxes, {}
+            for job_id in self._confirming & set(boxes):
+                self._ask(job_id, boxes[job_id])
+            self.exports.children = cells
+            self._boxes = boxes
         self.export_label.value = _page_text(self.export_page, self._export_total, "export")
         self.export_pager.children[0].disabled = self.export_page == 0
         self.export_pager.children[2].disabled = not more
@@ -189,21 +204,35 @@ class HistoryTab(w.VBox):
         delete.add_class("mod-danger")
         box = w.HBox([link, delete])
         box.add_class("cl-row-actions")
-        delete.on_click(guarded(self.banner.error)(lambda _b, j=job_id, b=box: self._confirm_delete(j, b)))
+        delete.on_click(guarded(self.banner.error)(lambda _b, j=job_id: self._confirm_delete(j)))
+        self._pending_boxes[job_id] = box
         cell = w.VBox([box, *([html(esc(reason), "cl-unavailable-reason")] if reason else [])])
         cell.add_class("cl-actions-cell")
         cell.add_class(f"cl-job-{job_id}")
         return cell
 
-    def _confirm_delete(self, job_id: str, box: w.HBox) -> None:
-        """Deleting takes a second click: the row asks first."""
+    def _confirm_delete(self, job_id: str) -> None:
+        """Deleting takes a second click: the row asks first (on the row shown now, even when
+        the table was being refreshed as Delete was clicked)."""
+        with self._render_lock:
+            self._confirming.add(job_id)
+            box = self._boxes.get(job_id)
+            if box is not None:
+                self._ask(job_id, box)
+
+    def _ask(self, job_id: str, box: w.HBox) -> None:
         previous = box.children
         question = html("<span class='cl-confirm-text'>Delete this export and its file?</span>")
         confirm = button("Delete", "cl-history-delete-confirm", tooltip=f"Delete export {job_id[:8]} and its file")
         confirm.add_class("mod-danger")
         keep = button("Keep", "cl-history-delete-cancel")
         confirm.on_click(guarded(self.banner.error)(lambda _b: self.delete(job_id)))
-        keep.on_click(lambda _b: setattr(box, "children", previous))
+        def keep_it(_b: Any) -> None:
+            with self._render_lock:
+                self._confirming.discard(job_id)
+            box.children = previous
+
+        keep.on_click(keep_it)
         box.children = (question, confirm, keep)
 
     def _render_imports(self, jobs: list[dict[str, Any]], more: bool) -> None:
@@ -240,6 +269,8 @@ class HistoryTab(w.VBox):
     def delete(self, job_id: str) -> None:
         from ..export import delete_export
 
+        with self._render_lock:
+            self._confirming.discard(job_id)
         if delete_export(job_id, db=self.db):
             self.banner.ok(f"Deleted export {job_id[:8]} and its file.")
         else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,24 @@ MAX_CONFLICT_CARDS = 50
 UPLOAD_MAX_BYTES = 100 * 1024 * 1024  # one websocket message carries a browser upload
 
 
+LABELS = {
+    "id": "Conversation ID", "external_id": "External ID", "title": "Title", "summary": "Summary",
+    "project_id": "Project ID", "project_name": "Project name", "project_path": "Project path",
+    "created_at": "Created date", "updated_at": "Updated date", "duration_seconds": "Duration (s)",
+    "model": "Model", "cost_usd": "Cost (USD)", "message_count": "Message count", "tags": "Tags",
+    "metadata": "Metadata (kept as is)", "messages": "Messages", "branches": "Branches",
+    "parent_conversation_id": "Parent conversation ID", "skip": "Skip (leave out)",
+}
+MESSAGE_LABELS = {"id": "ID", "parent_id": "Parent ID", "timestamp": "Time", "tool_input": "Tool input",
+                  "tool_name": "Tool name", "is_sidechain": "Sidechain"}
+
+
 def _label(target: str) -> str:
-    return "Skip" if target == "skip" else target.replace("_", " ").replace(".", " › ").capitalize()
+    """A target as the dropdown names it: 'Created date', 'Message › Content'."""
+    if target.startswith("message."):
+        name = target[len("message."):]
+        return "Message › " + MESSAGE_LABELS.get(name, LABELS.get(name, name.replace("_", " ").capitalize()))
+    return LABELS.get(target, target.replace("_", " ").capitalize())
 
 
 class ImportProgress(ProgressView):
@@ -96,20 +112,17 @@ class ImportTab(w.VBox):
         self.validation = Banner("cl-validation")
         self.dropzone = DropZone(guard(self._save_upload), self.validation.error,
                                  accept=",".join(ALLOWED), max_bytes=UPLOAD_MAX_BYTES)
-        self.upload = w.FileUpload(accept=",".join(ALLOWED), multiple=False,
-                                   description="Choose File",
-                                   tooltip="Pick a ClaudeLens export or a compatible file "
-                                           f"(up to {UPLOAD_MAX_BYTES >> 20} MB)")
-        self.upload.add_class("cl-upload")
-        self.upload.observe(guard(self._uploaded), "value")
-        drop_box = w.VBox([self.dropzone, self.upload])
+        drop_box = w.VBox([self.dropzone])
         drop_box.add_class("cl-drop-box")
         atexit.register(self._drop_upload)  # an upload that was never imported
         self.server_path = w.Text(placeholder="…or a path to a file on the server (large files)",
                                   layout=w.Layout(width="auto"))
         self.server_path.add_class("cl-server-path")
-        self.zip_password = w.Password(placeholder="zip password (if encrypted)", layout=w.Layout(width="auto"))
+        # Sent on Enter (or on leaving the field): an encrypted file is then validated again.
+        self.zip_password = w.Password(placeholder="zip password (if encrypted)", continuous_update=False,
+                                       layout=w.Layout(width="auto"))
         self.zip_password.add_class("cl-zip-password")
+        self.zip_password.observe(guard(lambda _c: self._password_given()), "value")
         self.path_btn = button("Use this file", "cl-use-path")
         self.path_btn.on_click(guard(lambda _b: self.use_server_path()))
         path_row = w.HBox([self.server_path, self.zip_password, self.path_btn])
@@ -168,45 +181,43 @@ class ImportTab(w.VBox):
         show(self.conflicts_card, False)
 
     # ------------------------------------------------------------ choosing a file
-    def _uploaded(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return
-        item = files[0]
-        self._save_upload(str(item["name"]), item["content"])
-        # Free the kernel-side copy of the bytes.
-        self._syncing = True
-        try:
-            self.upload.value = ()
-        except Exception:
-            pass
-        finally:
-            self._syncing = False
-
     def _save_upload(self, name: str, content: bytes | memoryview) -> None:
-        """Keep an uploaded file in a private temp folder, then validate it."""
+        """Keep an uploaded file in a private temp folder, then validate it.
+
+        It keeps its own name (made safe) in a folder of its own, so that every message about
+        it names the file the user picked."""
         self._drop_upload()
-        ext = Path(name).suffix.lower()
         folder = settings().upload_dir
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         private = Path(tempfile.mkdtemp(prefix="upload-", dir=folder))
-        target = private / f"{uuid.uuid4().hex}{ext if ext in ALLOWED else '.upload'}"
+        target = private / _safe_name(name)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         self.uploaded = target
+        self.dropzone.chosen = f"{name} ({human_size(len(content))})"
         self.choose(target, name)
+
+    def _password_given(self) -> None:
+        if self.path is not None and self._cancel is None:
+            self.validation.info(f"Checking {self.display_name} with the password…")
+            self.validate()
 
     def use_server_path(self) -> None:
         raw = self.server_path.value.strip()
+        if not raw and self.path is not None:  # e.g. an uploaded zip, now with its password
+            self.validation.info(f"Validating {self.display_name} again…")
+            self.validate()
+            return
         if not raw:
-            self.validation.error("Type the path of a file on the server first.")
+            self.validation.error("Drop or choose a file above, or type the path of a file on the server.")
             return
         path = Path(raw).expanduser()
         if not path.exists():  # a file, or a folder (Claude Code projects, a CSV/Parquet export)
             self.validation.error(f"No such file or folder on the server: {raw}")
             return
         self._drop_upload()
+        self.dropzone.chosen = ""
         self.choose(path, path.name)
 
     def choose(self, path: Path, display_name: str) -> None:
@@ -222,6 +233,7 @@ class ImportTab(w.VBox):
 
     def _drop_upload(self) -> None:
         if self.uploaded is not None:
+            self.dropzone.chosen = ""
             with contextlib.suppress(OSError):
                 self.uploaded.unlink()
             with contextlib.suppress(OSError):
@@ -232,20 +244,20 @@ class ImportTab(w.VBox):
     def validate(self) -> None:
         from ..imports import validate_file
 
-        path, mapping = self.path, dict(self.mapping) or None
+        path, mapping, name = self.path, dict(self.mapping) or None, self.display_name
         password = self.zip_password.value or None
         if path is None:
             return
 
         def work() -> Any:
-            return validate_file(path, mapping, password=password, db=self.db)
+            return validate_file(path, mapping, password=password, db=self.db, source_name=name)
 
         def failed(exc: BaseException) -> None:
             self.report = None
             self.start_btn.disabled = True
             show(self.review, False)
             show(self.conflicts_card, False)
-            self.validation.error(f"✗ {self.display_name}: {describe_error(exc)}")
+            self.validation.error(_failure_text(name, exc))
 
         run_in_thread(work, on_done=self._validated, on_error=failed, name="claudelens-validate")
 
@@ -272,7 +284,7 @@ class ImportTab(w.VBox):
         else:
             first = report.errors[0] if report.errors else "the file cannot be imported"
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
-            self.validation.error(f"✗ {self.display_name}: {first}{more}")
+            self.validation.error(_named(self.display_name, f"{first}{more}"))
 
     def _render_mapping(self, mapping: list[Any]) -> None:
         from ..imports import TARGET_FIELDS
@@ -462,6 +474,29 @@ class ImportTab(w.VBox):
             self.banner.error(f"Undo failed: {describe_error(exc)}")
 
         run_in_thread(lambda: undo_import(job, db=self.db), on_done=done, on_error=failed, name="claudelens-undo")
+
+
+def _safe_name(name: str) -> str:
+    """An uploaded file's own name, fit to be a file name here (no folders, no odd characters)."""
+    base = re.sub(r"[^\w.\-() ]", "_", Path(name.replace("\\", "/")).name).strip(". ") or "upload"
+    stem, ext = os.path.splitext(base)
+    return stem[:120] + ext[:16]  # a private folder, mode 0600: the name is only ever read
+
+
+def _named(name: str, text: str) -> str:
+    """'✗ name: text', without repeating the name when the text starts with it."""
+    return f"✗ {text}" if text.startswith(f"{name}:") or text.startswith(f"{name} ") else f"✗ {name}: {text}"
+
+
+def _failure_text(name: str, exc: BaseException) -> str:
+    from ..errors import ErrorCode
+
+    code = getattr(exc, "code", None)
+    if code == ErrorCode.PASSWORD_REQUIRED:
+        return f"✗ {name} is encrypted: type its password in the zip password field and press Enter."
+    if code == ErrorCode.WRONG_PASSWORD:
+        return f"✗ Wrong password for {name}: type it again and press Enter."
+    return _named(name, describe_error(exc))
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
