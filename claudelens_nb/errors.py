@@ -1,6 +1,6 @@
 """Errors users see. Each carries an `ErrorCode`, set where it is raised.
 
-The codes of FORMATS.md (EXPORT_TOO_LARGE, INVALID_FILTERS, EXPORT_TIMEOUT,
+The codes of the format specification (docs/formats.md: EXPORT_TOO_LARGE, INVALID_FILTERS, EXPORT_TIMEOUT,
 INSUFFICIENT_PERMISSIONS, INVALID_FORMAT, VALIDATION_FAILED, DUPLICATE_IDS, QUOTA_EXCEEDED)
 plus the ones a person needs to tell apart what went wrong (a missing file, an unknown job,
 a wrong password...). `ErrorCode` is a `StrEnum`: a code equals its text

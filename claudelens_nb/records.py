@@ -1,6 +1,6 @@
 """The canonical conversation record, and its translation to and from ClaudeLens documents.
 
-A *conversation* is the dict that FORMATS.md defines for the JSON export, held in memory
+A *conversation* is the dict that docs/formats.md defines for the JSON export, held in memory
 with `datetime` (UTC) timestamps and `Decimal` costs. Every reader (our files, Claude Code,
 claude.ai, ChatGPT) produces conversations; every writer consumes them. `to_json_value`
 turns one into what goes on disk.
@@ -261,7 +261,7 @@ def conversation_record(
 
 
 def record_to_json(conv: Mapping[str, Any]) -> dict[str, Any]:
-    """A canonical conversation as the JSON object FORMATS.md specifies (key order kept)."""
+    """A canonical conversation as the JSON object docs/formats.md specifies (key order kept)."""
     return to_json_value(conv)
 
 

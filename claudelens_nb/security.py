@@ -1,4 +1,4 @@
-"""Upload checks: every file a user hands us is hostile until checked (SECURITY.md).
+"""Upload checks: every file a user hands us is hostile until checked (docs/security.md).
 
 Extension allowlist, content type by python-magic, size limits before reading whole,
 encodings (UTF-8, UTF-8 with BOM, UTF-16; invalid bytes named by offset), JSON nesting

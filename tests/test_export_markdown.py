@@ -1,4 +1,4 @@
-"""The Markdown writer: FORMATS.md layout, roles from the type, quoting, tool fences."""
+"""The Markdown writer: docs/formats.md layout, roles from the type, quoting, tool fences."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every row of SECURITY.md's file table: a clear error naming the problem, nothing written."""
+"""The file checks of docs/security.md: a clear error naming the problem, nothing written."""
 
 from __future__ import annotations
 

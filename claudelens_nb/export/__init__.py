@@ -1,6 +1,6 @@
 """Exporting conversations: six formats, streamed, archived, sanitised, with a job history.
 
-The public API (see docs/api): `export`, `preview`, `ExportOptions`, `ExportResult`,
+The public API (the README's Exporting; the file layouts in docs/formats.md): `export`, `preview`, `ExportOptions`, `ExportResult`,
 `Preview`, `history`, `delete_export`, `export_file_path`, `cleanup_exports`.
 """
 

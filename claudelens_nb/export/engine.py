@@ -135,7 +135,7 @@ def export(
     db: Database | None = None,
     owner: str | None = None,
 ) -> ExportResult:
-    """Export the conversations matching `flt` in `format`; see FORMATS.md for the layouts."""
+    """Export the conversations matching `flt` in `format`; see docs/formats.md for the layouts."""
     fmt = check_format(format)
     opts = coerce_options(options)
     flt = coerce_filter(flt)

@@ -1,4 +1,4 @@
-"""The Markdown export (FORMATS.md "Markdown"), streamed straight to the file.
+"""The Markdown export (docs/formats.md, "Markdown"), streamed straight to the file.
 
 Layout: `# ClaudeLens Export - <date>`, `## Metadata`, `---`, `## Conversations`, then per
 conversation `### N. <title>`, one bullet line of facts, `#### Summary`, `#### Messages`

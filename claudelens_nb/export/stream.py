@@ -1,8 +1,8 @@
 """Reading an export's conversations: a collection scan, or planned chunks fetched ahead.
 
 `open_stream` picks: the machine formats (JSON, JSONL, CSV, Parquet), when they take a
-good share of the database, are read by one sorted pass over each collection
-(`scan.CollectionScan`, in its order). Markdown and PDF read oldest first, and a small
+good share of the database, are read by one plain (unsorted) pass over each collection
+(`scan.CollectionScan`, in storage order). Markdown and PDF read oldest first, and a small
 selection is cheaper to fetch by id (conversation id order), in chunks:
 
 SecantusDB answers `$in` queries much faster with a few ids than with hundreds, and the

@@ -1,6 +1,6 @@
 """Import: validation, field mapping, conflicts (skip / replace / merge), undo, hostile files.
 
-Public API (docs: /shared/design/FORMATS.md, Import):
+Public API (what is read and how: docs/formats.md, Import; the checks: docs/security.md):
 `validate_file`, `import_file`, `undo_import`, `import_history`, `TARGET_FIELDS`;
 `sync_claude_code` and `watch_claude_code` (incremental, checkpointed Claude Code import).
 """

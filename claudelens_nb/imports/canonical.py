@@ -1,7 +1,7 @@
 """One raw conversation -> a validated canonical record (records.py form), with problems.
 
 Errors name the record and the field; a record with errors is not written. Rules from
-FORMATS.md: timestamps ISO / Unix s / Unix ms / relative, unknown message types -> system
+docs/formats.md: timestamps ISO / Unix s / Unix ms / relative, unknown message types -> system
 with a warning, costs numeric and >= 0, a missing cost computed from tokens (unknown
 model flagged, never $0), field names that could act as MongoDB operators refused.
 """

@@ -108,7 +108,7 @@ def import_file(
     owner: str | None = None,
     source: Source | None = None,
 ) -> ImportResult:
-    """Validate, then write an input's conversations; see FORMATS.md (Import).
+    """Validate, then write an input's conversations; see docs/formats.md (Import).
 
     `source`, an already opened input, is read instead of opening `path` (what an incremental
     sync passes: only the transcript lines not imported yet).
