@@ -84,7 +84,10 @@ def test_import_with_conflicts_per_conversation_then_undo_from_history(app_page,
     tab(page, "Export History")
     page.wait_for_selector(".cl-import-table .cl-history-undo:not([disabled])")
     page.locator(".cl-import-table .cl-history-undo").first.click()
-    assert "undone" in banner(page, "cl-history-banner", "ok")
+    undone = banner(page, "cl-history-banner", "ok")
+    # In words, and only what the import changed: B's added message, A's and B's sessions.
+    assert "undone: removed 0 conversations and 1 message it had added; put back 2 conversations" in undone
+    assert "_" not in undone.split("undone:")[1], undone  # no raw keys such as restored_messages
     assert _title(db, a) == before[a][0]
     assert _message_count(db, b) == before[b][1]
     assert db[names.SESSIONS].count_documents({}) == total_before
