@@ -32,6 +32,30 @@ def test_iso_and_hash() -> None:
     assert h1 == h2 and len(h1) == 64
 
 
+def test_parse_iso_is_the_one_parser() -> None:
+    from datetime import timedelta, timezone
+
+    import pytest
+
+    from claudelens_nb.sources.content import parse_time
+
+    exact = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert records.parse_iso("2026-01-02T03:04:05.678901Z") == exact.replace(microsecond=678000)
+    assert records.parse_iso("2026-01-02T03:04:05.678901Z", ms=False) == exact
+    plus_one = records.parse_iso("2026-01-02T04:04:05.678901+01:00", ms=False)
+    assert plus_one == exact and plus_one.tzinfo is UTC
+    assert records.parse_iso("2026-01-02") == datetime(2026, 1, 2, tzinfo=UTC)  # naive is UTC
+    assert records.parse_iso("2026-01-02Z") == datetime(2026, 1, 2, tzinfo=UTC)  # a Z elsewhere too
+    for bad in ("", "2026-01-02T03:04:05z", " 2026-01-02", "yesterday"):
+        with pytest.raises(ValueError):
+            records.parse_iso(bad)
+    # The readers' wrappers: sources strip and give None, a typed offset is kept as UTC.
+    assert parse_time(" 2026-01-02T03:04:05.678Z ") == exact.replace(microsecond=678000)
+    assert parse_time("not a time") is None
+    east = datetime(2026, 1, 2, 8, 4, 5, tzinfo=timezone(timedelta(hours=5)))
+    assert parse_time(east.isoformat()) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
 def test_message_round_trip() -> None:
     ts = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     doc = {

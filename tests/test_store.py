@@ -35,6 +35,26 @@ def test_redact_uri() -> None:
     assert connection.redact_uri("mongodb://h:1/db") == "mongodb://h:1/db"
 
 
+def test_hosts_named_by_pymongos_parser() -> None:
+    assert connection._hosts("mongodb://alice:pw@127.0.0.1:9/claudelens") == "127.0.0.1:9"
+    assert connection._hosts("mongodb://a:1,b/?replicaSet=r") == "a:1,b"
+    assert connection._hosts("mongodb+srv://u:p@cluster0.example.net/db") == "cluster0.example.net"
+    assert connection._hosts("mongodb://[::1]:5/x") == "[::1]:5"
+
+
+def test_pid_alive_sees_zombies_and_strangers_as_gone() -> None:
+    child = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 10
+        while server.pid_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not server.pid_alive(child.pid)  # exited, not yet reaped: a zombie
+    finally:
+        child.wait()
+    assert server.pid_alive(os.getpid())
+    assert not server.pid_alive(-1) and not server.pid_alive("12") and not server.pid_alive(2**22 + 1)
+
+
 def test_uri_argument_wins_over_environment(db, mongo_uri, monkeypatch) -> None:
     monkeypatch.setenv("CLAUDELENS_MONGODB_URI", "mongodb://127.0.0.1:9")
     handle = connection.connect(mongo_uri, db.name)
