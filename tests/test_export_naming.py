@@ -47,6 +47,8 @@ def test_csv_named_out_csv_is_a_folder_of_tables_that_import_reads(seeded_db, ot
     said = capsys.readouterr().out
     assert out.is_dir() and "(a folder: conversations.csv, manifest.json, messages.csv)" in said
     assert sorted(p.name for p in out.iterdir()) == ["conversations.csv", "manifest.json", "messages.csv"]
+    # Owner-only, like a single export file (the folder 0700, its files 0600).
+    assert (out.stat().st_mode & 0o777, {p.stat().st_mode & 0o777 for p in out.iterdir()}) == (0o700, {0o600})
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == "csv" and manifest["counts"]["conversations"] == 20
     assert {f["name"] for f in manifest["files"]} == {"conversations.csv", "messages.csv"}

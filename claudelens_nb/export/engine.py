@@ -361,6 +361,9 @@ class _Run:
         emit(self.report, "Finalizing", n_convs, n_convs)
         check(self.cancel)
         os.chmod(source, 0o700 if source.is_dir() else 0o600)
+        if source.is_dir():  # the folder's tables and manifest: owner-only, as single files
+            for member in source.iterdir():
+                os.chmod(member, 0o600)
         if files.is_export_folder(self.final) or (source.is_dir() and self.final.is_file()):
             files.remove_quietly(self.final)  # an earlier export to the same name
         os.replace(source, self.final)
