@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from export_samples import SPECIAL_TITLE, demo_records, meta, special_record
+from pypdf import PdfReader
 
 from claudelens_nb import query
 from claudelens_nb.export import fonts
@@ -166,3 +168,35 @@ def test_oversized_messages_flow_across_pages(tmp_path: Path) -> None:
     assert all(f"line {i} ちょっと" in text for i in range(200))
     assert "".join(re.findall(r"x+", text)).count("x") >= 4000
     assert all(f"print({i}) # 行 {i}" in " ".join(text.split()) for i in range(150))
+
+
+def test_joined_parts_are_one_valid_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Body parts rendered apart and copied into one file make one PDF that pypdf reads
+    strictly: its pages, bookmarks and contents links land where the conversations start."""
+    pdf_module = importlib.import_module("claudelens_nb.export.pdf")
+    monkeypatch.setattr(pdf_module, "PART_CHARS", 15_000)  # several parts to join
+    convs = demo_records(60, messages=8, seed=21)
+    path = _write(tmp_path / "joined.pdf", [convs[:25], convs[25:]])
+    front = 1 + 2  # title page, then ceil(60 / 38) contents pages
+
+    reader = PdfReader(path, strict=True)
+    pages = _pages(path)
+    assert len(reader.pages) == len(pages) == int(_info(path)["Pages"]) > front + 60
+    kids = reader.trailer["/Root"]["/Pages"]["/Kids"]
+    assert len(kids) >= 4  # the front matter and at least three body parts, in page order
+    for n, text in enumerate(pages, start=1):  # numbering runs on across the parts
+        assert text.strip().splitlines()[-1].strip() == f"Page {n}", n
+
+    rows = _toc(pages, front)
+    starts = [page for _, _, page in rows]
+    _check_toc_and_pages(pages, convs, front)  # pdftotext finds each one on its page
+    assert [item.title for item in reader.outline] == [
+        f"{n}. {' '.join(c['title'].split())}" for n, c in enumerate(convs, start=1)]
+    assert [reader.get_destination_page_number(item) + 1 for item in reader.outline] == starts
+
+    number = {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages, start=1)}
+    links = [number[annot.get_object()["/Dest"][0].idnum]
+             for page in reader.pages[1:front] for annot in page.get("/Annots", [])]
+    assert links == starts
+    assert reader.metadata.title == "ClaudeLens Export - 2026-11-29"
+    assert "60 conversations" in reader.metadata.subject

@@ -1,24 +1,32 @@
-"""The PDF export (FORMATS.md "PDF"): title page, table of contents with page numbers,
+"""The PDF export (docs/formats.md, "PDF"): title page, table of contents with page numbers,
 one section per conversation, headers and "Page N" on every page, Pygments-highlighted
 code, distinct user/assistant turns, embedded document metadata, any script's text.
 
-How it streams with memory bounded to about one conversation:
+How it streams with memory bounded to about one part (whatever the export's size):
 
-- reportlab keeps every page of a canvas in memory until `save()`, so the body is
-  rendered in *parts*: a platypus document fed one conversation's flowables at a time
-  (`_startBuild` / `handle_flowable` / `_endBuild`, the steps `build()` runs), closed once
-  it holds `PART_PAGES` pages. Each finished part (a small PDF in memory) is copied into
-  the output file at once by `_PdfJoiner`, which renumbers its objects and drops its
-  catalog, page tree and info; only the page object numbers are kept.
+- reportlab keeps every page of a document in memory until it is saved, so the body is
+  rendered in *parts*: conversations are gathered until they hold about `PART_CHARS`
+  characters of text, then rendered with platypus's public `BaseDocTemplate.build()` into
+  a small PDF in memory. Each conversation enters the story as a `_Section` that becomes
+  its flowables only when platypus reaches it (the Flowable protocol's `split()`), so one
+  conversation's flowables exist at a time. The page each conversation starts on is
+  recorded by `afterFlowable` (the hook reportlab's own table of contents uses) in a
+  spooled temp file; every page's header and "Page N" come from the part's first page.
+- Each finished part is copied into the output file at once by `_PdfFile`: pypdf reads the
+  part (`PdfReader`) and serialises its objects (`write_to_stream`) under new object
+  numbers, starting from its pages and following references; the part's pages get a page
+  tree node of their own. So the output file grows part by part and nothing but the page
+  object numbers (8 bytes a page) outlives a part. A join by pypdf's or pikepdf's own
+  writer would be shorter but holds the whole document until it is saved (measured:
+  ~690 and ~560 MB for 25,000 pages), which is what the parts are there to avoid.
 - Page numbers are known while streaming because the front matter's length is fixed in
   advance: 1 title page plus ceil(total_conversations / TOC_ROWS) contents pages (the
-  engine passes the count in `meta`). The body's first page is therefore page 2 + that,
-  and each conversation's start page is recorded (`afterFlowable`) in a spooled temp file.
-- `close()` renders the title page and the contents from that file (again in parts of at
-  most `PART_PAGES` pages), copies them with clickable links from each contents row to its
-  page (the page objects are known by then), writes the page tree
-  (front pages first), an outline (bookmarks), the catalog, the info dictionary (title,
-  author, subject, creator, creation date), the xref table and the trailer.
+  engine passes the count in `meta`). The body's first page is therefore page 2 + that.
+- `close()` renders the title page and the contents with reportlab's canvas from the
+  recorded starts (in parts of at most `PART_PAGES` pages), adds a link from each contents
+  row to its page, and writes the root page tree (front matter first), an outline
+  (bookmarks), the catalog, the info dictionary (title, author, subject, creator,
+  creation date), the cross-reference table and the trailer.
   If more conversations arrive than announced, contents rows are packed tighter so the
   reserved pages still hold them and every page number stays right.
 """
@@ -44,6 +52,19 @@ from pygments import lex
 from pygments.lexers import JsonLexer, TextLexer, get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
+from pypdf import PdfReader
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NullObject,
+    NumberObject,
+    PdfObject,
+    TextStringObject,
+)
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -70,7 +91,8 @@ PAGE_W, PAGE_H = A4
 MARGIN = 54.0
 HEADER_H = 26.0
 FRAME_W = PAGE_W - 2 * MARGIN
-PART_PAGES = 150          # pages per in-memory part before it is flushed to the file
+PART_CHARS = 1_000_000    # characters of text per body part (about 200 pages) in memory
+PART_PAGES = 150          # contents pages per front matter part
 TOC_ROWS = 38             # contents rows per page at normal spacing
 TEXT_CHUNK = 1500         # characters per paragraph piece (so a table row fits a page)
 TEXT_LINES = 40           # and lines per piece
@@ -353,6 +375,26 @@ class _ConversationStart(Spacer):
         self.number, self.title = number, title
 
 
+class _Section(Flowable):
+    """A conversation's section, made only when platypus reaches it, so one conversation's
+    flowables exist at a time however many a part holds. It asks for more room than there
+    is, so the frame splits it (the Flowable protocol's `split()`), and the split is the
+    section's flowables."""
+
+    def __init__(self, number: int, conv: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.number, self.conv = number, conv
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        return availWidth, availHeight + 1
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        return conversation_flowables(self.number, self.conv)
+
+    def draw(self) -> None:  # never drawn: always split
+        pass
+
+
 def conversation_flowables(number: int, conv: Mapping[str, Any]) -> list[Flowable]:
     """A conversation's section: heading, facts table, summary, messages."""
     st = _styles()
@@ -419,116 +461,66 @@ def _fit(text: str, size: float, width: float, kind: str = "sans") -> str:
 
 
 class _BodyPart(BaseDocTemplate):
-    """One in-memory slice of the body, fed conversation by conversation."""
+    """One slice of the body, built with platypus's public `build()` into memory."""
 
-    def __init__(self, writer: PdfWriter, first_page: int) -> None:
+    def __init__(self, first_page: int, title: str, right_note: str) -> None:
         self.buffer = io.BytesIO()
         super().__init__(self.buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
                          topMargin=MARGIN + HEADER_H - 14, bottomMargin=MARGIN,
                          invariant=1, pageCompression=1)
-        self.writer, self.first_page = writer, first_page
+        self.first_page, self.export_title, self.right_note = first_page, title, right_note
+        self.starts: list[tuple[int, str, int]] = []
         frame = Frame(MARGIN, MARGIN, FRAME_W, PAGE_H - 2 * MARGIN - HEADER_H + 14,
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate("body", [frame], onPage=self._furniture)])
-        self._startBuild(self.buffer)
-        self.canv._doctemplate = self
-        self.conversations = 0
 
     def _furniture(self, canv: rl_canvas.Canvas, _doc: Any) -> None:
-        draw_furniture(canv, self.first_page + canv.getPageNumber() - 1, self.writer.title,
-                       self.writer.right_note)
-
-    @property
-    def pages(self) -> int:
-        return self.canv.getPageNumber()
-
-    def add(self, flowables: list[Flowable]) -> None:
-        if self.conversations:
-            flowables.insert(0, PageBreak())
-        self.conversations += 1
-        while flowables:
-            self.clean_hanging()
-            self.handle_flowable(flowables)
+        draw_furniture(canv, self.first_page + canv.getPageNumber() - 1, self.export_title,
+                       self.right_note)
 
     def afterFlowable(self, flowable: Flowable) -> None:
         if isinstance(flowable, _ConversationStart):
-            page = self.first_page + self.canv.getPageNumber() - 1
-            self.writer._record_start(flowable.number, flowable.title, page)
+            self.starts.append((flowable.number, flowable.title,
+                                self.first_page + self.canv.getPageNumber() - 1))
 
-    def finish(self) -> bytes:
-        self._endBuild()
+    def render(self, story: list[Flowable]) -> bytes:
+        self.build(story)
         return self.buffer.getvalue()
 
 
-# ---------------------------------------------------------------- joining parts
+# ---------------------------------------------------------------- writing the file
 
-_SCAN = re.compile(rb"\(|(?<!<)<(?!<)|(?<![\d.])(\d+) (\d+) R(?![A-Za-z])")
-_OBJ = re.compile(rb"(\d+) (\d+) obj\s*")
-_STREAM = re.compile(rb">>\s*stream\r?\n")
+Links = dict[int, list[tuple[tuple[float, ...], int]]]  # page index: (rectangle, target)
 
 
-def _string_end(data: bytes, i: int) -> int:
-    """End (exclusive) of the literal string that opens at data[i] == '('."""
-    depth, j = 0, i
-    while j < len(data):
-        c = data[j]
-        if c == 0x5C:
-            j += 2
-            continue
-        if c == 0x28:
-            depth += 1
-        elif c == 0x29:
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return j
+def _ref(obj_id: int) -> IndirectObject:
+    return IndirectObject(obj_id, 0, None)
 
 
-def renumber(data: bytes, mapping: Mapping[int, int]) -> bytes:
-    """`data` (PDF object text, no stream) with every `N G R` reference mapped."""
-    out, pos = bytearray(), 0
-    while True:
-        m = _SCAN.search(data, pos)
-        if not m:
-            break
-        out += data[pos:m.start()]
-        tok = m.group()
-        if tok == b"(":
-            end = _string_end(data, m.start())
-        elif tok == b"<":
-            end = data.index(b">", m.start()) + 1
-        else:
-            out += b"%d 0 R" % mapping[int(m.group(1))]
-            pos = m.end()
-            continue
-        out += data[m.start():end]
-        pos = end
-    out += data[pos:]
-    return bytes(out)
+def _names(**items: PdfObject) -> DictionaryObject:
+    return DictionaryObject({NameObject("/" + k): v for k, v in items.items()})
 
 
-def _pdf_string(text: str) -> bytes:
-    """A PDF text string: ASCII literal when safe, else UTF-16BE hex with a BOM."""
-    if text.isascii() and text.isprintable():
-        esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        return f"({esc})".encode("ascii")
-    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
-
-
-def _pdf_date(dt: datetime) -> bytes:
+def _pdf_date(dt: datetime) -> TextStringObject:
     dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
-    return _pdf_string(dt.strftime("D:%Y%m%d%H%M%S+00'00'"))
+    return TextStringObject(dt.strftime("D:%Y%m%d%H%M%S+00'00'"))
 
 
-class _PdfJoiner:
-    """Writes one PDF by appending reportlab-made PDFs object by object."""
+def _dest(page_obj: int) -> ArrayObject:
+    return ArrayObject([_ref(page_obj), NameObject("/XYZ"), NullObject(), NullObject(),
+                        NullObject()])
+
+
+class _PdfFile:
+    """One PDF written object by object as parts arrive; pypdf reads the parts and
+    serialises every object, this class only numbers them and writes the file's frame
+    (header, cross-reference table, trailer)."""
 
     PAGES, CATALOG, INFO, OUTLINES = 1, 2, 3, 4
 
     def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
-        self.offsets = array("q", [0] * 5)
+        self.offsets = array("q", [0] * 5)  # by object number; 0 is the free list head
         self.pos = 0
         self._emit(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 
@@ -540,91 +532,121 @@ class _PdfJoiner:
         self.offsets.append(0)
         return len(self.offsets) - 1
 
-    def put(self, obj_id: int, body: bytes) -> None:
+    def put(self, obj_id: int, obj: PdfObject) -> None:
+        buf = io.BytesIO()
+        obj.write_to_stream(buf)
         self.offsets[obj_id] = self.pos
-        self._emit(b"%d 0 obj\n" % obj_id + body + b"\nendobj\n")
+        self._emit(b"%d 0 obj\n" % obj_id + buf.getvalue() + b"\nendobj\n")
 
-    def append(self, pdf: bytes, annots: Mapping[int, bytes] | None = None) -> list[int]:
-        """Copy `pdf`'s objects (all but catalog, page tree, info); return its page ids.
+    def append(self, pdf: bytes, links: Links | None = None) -> tuple[int, list[int]]:
+        """Copy `pdf`'s pages and all they use under a new page tree node; return the
+        node's and the pages' object numbers.
 
-        `annots` maps a page index of `pdf` to an /Annots array to add to that page.
+        `links` maps a page index of `pdf` to (rectangle, target page object) links.
         """
-        start = int(re.search(rb"startxref\s+(\d+)", pdf[-64:]).group(1))
-        xref = pdf[start:]
-        count = int(re.match(rb"xref\s+0 (\d+)", xref).group(1))
-        entries = re.findall(rb"(\d{10}) \d{5} ([nf])", xref)[:count]
-        trailer = xref[xref.index(b"trailer"):]
-        root = int(re.search(rb"/Root (\d+) 0 R", trailer).group(1))
-        info = int(re.search(rb"/Info (\d+) 0 R", trailer).group(1))
-        used = sorted((int(off), i) for i, (off, kind) in enumerate(entries) if kind == b"n")
-        bounds = {i: (off, used[k + 1][0] if k + 1 < len(used) else start)
-                  for k, (off, i) in enumerate(used)}
+        reader = PdfReader(io.BytesIO(pdf))
+        node = self.new_id()
+        mapping: dict[int, int] = {}
+        pending: list[IndirectObject] = []
 
-        def obj(i: int) -> bytes:
-            a, b = bounds[i]
-            chunk = pdf[a:b]
-            head = _OBJ.match(chunk)
-            return chunk[head.end():chunk.rindex(b"endobj")].rstrip()
+        def remap(value: Any) -> Any:
+            """`value` with every reference renumbered (in place); new objects queued."""
+            if isinstance(value, IndirectObject):
+                new = mapping.get(value.idnum)
+                if new is None:
+                    new = mapping[value.idnum] = self.new_id()
+                    pending.append(value)
+                return _ref(new)
+            if isinstance(value, DictionaryObject):  # streams too: their data is kept as read
+                for key in list(value.keys()):
+                    if key != "/Parent":  # a page's parent is set below; nothing else has one
+                        value[key] = remap(value.raw_get(key))
+            elif isinstance(value, ArrayObject):
+                for i, item in enumerate(value):
+                    value[i] = remap(item)
+            return value
 
-        pages_root = int(re.search(rb"/Pages (\d+) 0 R", obj(root)).group(1))
-        kids = [int(k) for k in re.findall(rb"(\d+) 0 R", re.search(
-            rb"/Kids\s*\[([^\]]*)\]", obj(pages_root)).group(1))]
-        mapping = {pages_root: self.PAGES, root: self.CATALOG, info: self.INFO}
-        for i in bounds:
-            if i not in mapping:
-                mapping[i] = self.new_id()
-        page_index = {k: n for n, k in enumerate(kids)}
-        for i in sorted(bounds):
-            if i in (pages_root, root, info):
-                continue
-            body = obj(i)
-            sm = _STREAM.search(body)
-            head, rest = (body[:sm.start() + 2], body[sm.start() + 2:]) if sm else (body, b"")
-            head = renumber(head, mapping)
-            extra = (annots or {}).get(page_index.get(i, -1))
-            if extra:
-                head = head.rstrip()[:-2] + b" /Annots " + extra + b"\n>>"
-            self.put(mapping[i], head + rest)
-        return [mapping[k] for k in kids]
+        pages = list(reader.pages)  # flattened: inherited attributes are on each page
+        page_ids = []
+        for page in pages:
+            ref = page.indirect_reference
+            assert ref is not None
+            mapping[ref.idnum] = self.new_id()
+            page_ids.append(mapping[ref.idnum])
+        for index, (page, page_id) in enumerate(zip(pages, page_ids, strict=True)):
+            remap(page)
+            page[NameObject("/Parent")] = _ref(node)
+            annots = []
+            for rect, target in (links or {}).get(index, []):
+                annot = self.new_id()
+                self.put(annot, _names(
+                    Type=NameObject("/Annot"), Subtype=NameObject("/Link"),
+                    Border=ArrayObject([NumberObject(0)] * 3),
+                    Rect=ArrayObject([FloatObject(round(v, 1)) for v in rect]),
+                    Dest=_dest(target)))
+                annots.append(_ref(annot))
+            if annots:
+                page[NameObject("/Annots")] = ArrayObject(annots)
+            self.put(page_id, page)
+        while pending:
+            ref = pending.pop()
+            self.put(mapping[ref.idnum], remap(reader.get_object(ref)))
+        self.put(node, _names(Type=NameObject("/Pages"), Parent=_ref(self.PAGES),
+                              Kids=ArrayObject(_ref(p) for p in page_ids),
+                              Count=NumberObject(len(page_ids))))
+        return node, page_ids
 
-    def finish(self, pages: Iterator[int], n_pages: int, info: bytes,
+    def finish(self, nodes: list[int], n_pages: int, info: DictionaryObject,
                outline: Iterator[tuple[str, int]], n_outline: int, doc_id: bytes) -> None:
-        """Page tree, outline (one bookmark per (title, page object)), catalog, info,
-        xref, trailer."""
-        kids = bytearray(b"<< /Type /Pages /Count %d /Kids [" % n_pages)
-        for n, p in enumerate(pages):
-            kids += b"%s%d 0 R" % (b"\n" if n % 12 == 0 else b" ", p)
-        self.put(self.PAGES, bytes(kids) + b" ] >>")
+        """Root page tree (its kids are the parts' nodes, in page order), outline (one
+        bookmark per (title, page object)), catalog, info, xref, trailer."""
+        self.put(self.PAGES, _names(Type=NameObject("/Pages"), Count=NumberObject(n_pages),
+                                    Kids=ArrayObject(_ref(n) for n in nodes)))
         first = len(self.offsets)
         self.offsets.extend([0] * n_outline)
         last = first + n_outline - 1
         for obj_id, (title, page_obj) in zip(range(first, last + 1), outline, strict=True):
-            links = b" /Prev %d 0 R" % (obj_id - 1) if obj_id > first else b""
-            links += b" /Next %d 0 R" % (obj_id + 1) if obj_id < last else b""
-            self.put(obj_id, b"<< /Title " + _pdf_string(title) + b" /Parent %d 0 R" % self.OUTLINES
-                     + links + b" /Dest [ %d 0 R /XYZ null null null ] >>" % page_obj)
+            item = _names(Title=TextStringObject(title), Parent=_ref(self.OUTLINES),
+                          Dest=_dest(page_obj))
+            if obj_id > first:
+                item[NameObject("/Prev")] = _ref(obj_id - 1)
+            if obj_id < last:
+                item[NameObject("/Next")] = _ref(obj_id + 1)
+            self.put(obj_id, item)
+        outlines = _names(Type=NameObject("/Outlines"), Count=NumberObject(n_outline))
         if n_outline:
-            self.put(self.OUTLINES, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>"
-                     % (first, last, n_outline))
-        else:
-            self.put(self.OUTLINES, b"<< /Type /Outlines /Count 0 >>")
-        self.put(self.CATALOG, b"<< /Type /Catalog /Pages %d 0 R /Outlines %d 0 R "
-                 b"/PageMode /UseOutlines >>" % (self.PAGES, self.OUTLINES))
+            outlines.update({NameObject("/First"): _ref(first), NameObject("/Last"): _ref(last)})
+        self.put(self.OUTLINES, outlines)
+        self.put(self.CATALOG, _names(Type=NameObject("/Catalog"), Pages=_ref(self.PAGES),
+                                      Outlines=_ref(self.OUTLINES),
+                                      PageMode=NameObject("/UseOutlines")))
         self.put(self.INFO, info)
         xref_at = self.pos
         out = bytearray(b"xref\n0 %d\n0000000000 65535 f \n" % len(self.offsets))
         for off in self.offsets[1:]:
             out += b"%010d 00000 n \n" % off
-        out += (b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ] >>\n"
-                b"startxref\n%d\n%%%%EOF\n" % (len(self.offsets), self.CATALOG, self.INFO,
-                                               doc_id, doc_id, xref_at))
+        trailer = io.BytesIO()
+        _names(Size=NumberObject(len(self.offsets)), Root=_ref(self.CATALOG),
+               Info=_ref(self.INFO),
+               ID=ArrayObject([ByteStringObject(doc_id)] * 2)).write_to_stream(trailer)
+        out += b"trailer\n" + trailer.getvalue() + b"\nstartxref\n%d\n%%%%EOF\n" % xref_at
         self._emit(bytes(out))
 
 
 # ---------------------------------------------------------------- the writer
 
+def _weight(conv: Mapping[str, Any]) -> int:
+    """About how many characters of text `conv` puts on its pages."""
+    total = 600
+    for msg in conv.get("messages") or []:
+        total += 150 + len(msg.get("content") or "")
+        if msg.get("tool_input") is not None:
+            total += len(str(msg["tool_input"]))
+    return total
+
+
 class PdfWriter:
-    """Writes the PDF export; holds one conversation's flowables and one part at a time."""
+    """Writes the PDF export; holds one part's records and pages at a time."""
 
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = Path(path)
@@ -637,13 +659,14 @@ class PdfWriter:
         self.toc_pages = max(1, math.ceil(expected / TOC_ROWS))
         self.front_pages = 1 + self.toc_pages
         self.count = 0
-        self.body_pages = 0
         self._fh: BinaryIO | None = self.path.open("wb")
-        self._joiner = _PdfJoiner(self._fh)
-        self._page_ids = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _cleanup
+        self._file = _PdfFile(self._fh)
+        self._body_nodes: list[int] = []   # one page tree node per part
+        self._body_ids = array("q")       # page object numbers, 8 bytes a page
         self._starts = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed in _cleanup
             max_size=1 << 20, mode="w+", encoding="utf-8")
-        self._part: _BodyPart | None = None
+        self._pending: list[tuple[int, dict[str, Any]]] = []
+        self._pending_weight = 0
 
     # -- streaming the body
 
@@ -652,29 +675,31 @@ class PdfWriter:
             raise RuntimeError("PdfWriter is closed")
         for conv in conversations:
             self.count += 1
-            if self._part is None:
-                self._part = _BodyPart(self, self.front_pages + self.body_pages + 1)
-            self._part.add(conversation_flowables(self.count, conv))
-            if self._part.pages >= PART_PAGES:
+            self._pending.append((self.count, conv))
+            self._pending_weight += _weight(conv)
+            if self._pending_weight >= PART_CHARS:
                 self._flush_part()
 
-    def _record_start(self, number: int, title: str, page: int) -> None:
-        self._starts.write(json.dumps([number, title, page], ensure_ascii=False) + "\n")
-
     def _flush_part(self) -> None:
-        part, self._part = self._part, None
-        if part is None:
+        pending, self._pending, self._pending_weight = self._pending, [], 0
+        if not pending:
             return
-        ids = self._joiner.append(part.finish())
-        del part
-        gc.collect()  # a part is a web of cycles (doc, canvas, templates); free it now
-        self.body_pages += len(ids)
-        self._page_ids.write(array("q", ids).tobytes())
-
-    def _body_page_ids(self) -> Iterator[int]:
-        self._page_ids.seek(0)
-        while block := self._page_ids.read(8 * 4096):
-            yield from array("q", block)
+        part = _BodyPart(self.front_pages + len(self._body_ids) + 1, self.title,
+                         self.right_note)
+        story: list[Flowable] = []
+        for number, conv in pending:
+            if story:
+                story.append(PageBreak())
+            story.append(_Section(number, conv))
+        del pending
+        pdf = part.render(story)
+        for number, title, page in part.starts:
+            self._starts.write(json.dumps([number, title, page], ensure_ascii=False) + "\n")
+        del part, story
+        gc.collect()  # a built document is a web of cycles (doc, canvas, templates)
+        node, ids = self._file.append(pdf)
+        self._body_nodes.append(node)
+        self._body_ids.extend(ids)
 
     def _starts_iter(self) -> Iterator[tuple[int, str, int]]:
         self._starts.seek(0)
@@ -688,57 +713,54 @@ class PdfWriter:
         if self._fh is None:
             return
         self._flush_part()
-        body_ids = array("q", self._body_page_ids())  # 8 bytes a page
-        front_ids: list[int] = []
+        body_ids = self._body_ids
+        front_nodes, front_pages = [], 0
         for pdf, links in self._front_parts():
-            front_ids += self._joiner.append(pdf, annots=self._annots(links, body_ids))
+            node, ids = self._file.append(pdf, self._link_targets(links))
+            front_nodes.append(node)
+            front_pages += len(ids)
         outline = ((f"{n}. {t}", body_ids[p - self.front_pages - 1])
                    for n, t, p in self._starts_iter())
-        doc_id = hashlib.md5(f"{self.title}{iso(self.export_date)}{self.count}".encode()).hexdigest()
-        self._joiner.finish(itertools.chain(front_ids, body_ids), len(front_ids) + len(body_ids),
-                            self._info(), outline, self.count, doc_id.encode())
+        doc_id = hashlib.md5(f"{self.title}{iso(self.export_date)}{self.count}".encode()).digest()
+        self._file.finish(front_nodes + self._body_nodes, front_pages + len(body_ids),
+                          self._info(), outline, self.count, doc_id)
         self._fh.close()
         self._fh = None
         self._cleanup()
 
     def abort(self) -> None:
-        self._part = None
+        self._pending = []
         if self._fh is not None:
             self._fh.close()
             self._fh = None
         self._cleanup()
 
     def _cleanup(self) -> None:
-        self._page_ids.close()
         self._starts.close()
 
-    def _info(self) -> bytes:
+    def _info(self) -> DictionaryObject:
         m = self.meta
         subject = (f"ClaudeLens conversations export: {self.count} conversations, "
                    f"{m.get('total_messages', 0)} messages, total cost "
                    f"{money(m.get('total_cost_usd') or 0)}")
-        fields = [(b"Title", _pdf_string(self.title)), (b"Author", _pdf_string("claudelens_nb")),
-                  (b"Subject", _pdf_string(subject)),
-                  (b"Creator", _pdf_string(str(m.get("generator") or "claudelens_nb"))),
-                  (b"Producer", _pdf_string("ReportLab via claudelens_nb")),
-                  (b"Keywords", _pdf_string("ClaudeLens, conversations, export")),
-                  (b"CreationDate", _pdf_date(self.export_date)),
-                  (b"ModDate", _pdf_date(self.export_date))]
-        return b"<< " + b" ".join(b"/" + k + b" " + v for k, v in fields) + b" >>"
+        return _names(Title=TextStringObject(self.title), Author=TextStringObject("claudelens_nb"),
+                      Subject=TextStringObject(subject),
+                      Creator=TextStringObject(str(m.get("generator") or "claudelens_nb")),
+                      Producer=TextStringObject("ReportLab and pypdf via claudelens_nb"),
+                      Keywords=TextStringObject("ClaudeLens, conversations, export"),
+                      CreationDate=_pdf_date(self.export_date),
+                      ModDate=_pdf_date(self.export_date))
 
-    def _annots(self, links: dict[int, list[tuple[tuple[float, ...], int]]],
-                body_ids: array) -> dict[int, bytes]:
-        out = {}
+    def _link_targets(self, links: Links) -> Links:
+        """Contents-row links by page, their target page numbers made page objects."""
+        out: Links = {}
         for page, items in links.items():
-            rects = [b"<< /Type /Annot /Subtype /Link /Border [ 0 0 0 ] /Rect [ %.1f %.1f %.1f %.1f ]"
-                     % rect + b" /Dest [ %d 0 R /XYZ null null null ] >>"
-                     % body_ids[target - self.front_pages - 1]
-                     for rect, target in items if 0 <= target - self.front_pages - 1 < len(body_ids)]
-            if rects:
-                out[page] = b"[ " + b" ".join(rects) + b" ]"
+            out[page] = [(rect, self._body_ids[target - self.front_pages - 1])
+                         for rect, target in items
+                         if 0 <= target - self.front_pages - 1 < len(self._body_ids)]
         return out
 
-    def _front_parts(self) -> Iterator[tuple[bytes, dict[int, list[tuple[tuple[float, ...], int]]]]]:
+    def _front_parts(self) -> Iterator[tuple[bytes, Links]]:
         """Title page and contents as PDFs of at most PART_PAGES pages, with the link
         rectangles of their contents rows (by page index within each PDF)."""
         entries = self._starts_iter()
@@ -747,7 +769,7 @@ class PdfWriter:
         while page < self.toc_pages:
             buf = io.BytesIO()
             canv = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
-            links: dict[int, list[tuple[tuple[float, ...], int]]] = {}
+            links: Links = {}
             offset = 0
             if page == 0:
                 self._title_page(canv)
@@ -806,7 +828,7 @@ class PdfWriter:
         if page == 0 and not self.count:
             fonts.chain("sans").draw(canv, MARGIN, top - 14,
                                      "No conversations match this export.", 10)
-        links = []
+        links: list[tuple[tuple[float, ...], int]] = []
         y = top - 8
         for n, title, target in itertools.islice(entries, per_page):
             y -= leading
