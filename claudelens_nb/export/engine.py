@@ -21,13 +21,14 @@ from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emi
 from ..query import Filter, _get_db, coerce_filter
 from ..security import sha256_file
 from . import archive, files, jobs
-from .jsonfmt import FORMAT_VERSION, JsonlWriter, JsonWriter
+from .formats import Setup, Writer
+from .formats import get as get_format
+from .jsonfmt import FORMAT_VERSION
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
 from .sanitize import Sanitizer
 from .scan import CollectionScan, LateMessage
 from .stream import Prefetch, by_chunks, open_stream
-from .tabular import CsvWriter, ParquetWriter
 
 GENERATOR = f"claudelens_nb {__version__}"
 _ACTIVE: set[str] = set()
@@ -73,34 +74,6 @@ def _shape(conv: dict[str, Any], opts: ExportOptions) -> None:
 
 
 # ---------------------------------------------------------------- writers
-
-def _member_writer(fmt: str, work: Path, base: str, meta: dict[str, Any], opts: ExportOptions,
-                   sanitizer: Sanitizer, copy: archive.BackgroundArchive | None = None
-                   ) -> tuple[Any, list[tuple[Path, str]]]:
-    """The writer for `fmt` and the files it will produce (each created private first);
-    JSON and JSONL also hand their bytes to `copy`, the zip being written alongside."""
-    if fmt == "csv":
-        w = CsvWriter(work, opts.tables)
-        return w, w.members()
-    if fmt == "parquet":
-        w = ParquetWriter(work, opts.tables, private=files.create_private)
-        return w, w.members()
-    ext = {"json": "json", "jsonl": "jsonl", "markdown": "md", "pdf": "pdf"}[fmt]
-    path = work / f"{base}.{ext}"
-    files.create_private(path)
-    if fmt == "json":
-        return JsonWriter(path, meta, sanitizer, copy), [(path, path.name)]
-    if fmt == "jsonl":
-        return JsonlWriter(path, meta, sanitizer, copy), [(path, path.name)]
-    try:
-        if fmt == "markdown":
-            from .markdown import MarkdownWriter as cls
-        else:
-            from .pdf import PdfWriter as cls
-    except ImportError as exc:
-        raise ExportError(f"the {fmt} writer is not available: {exc}") from None
-    return cls(path, meta), [(path, path.name)]
-
 
 # ---------------------------------------------------------------- paths
 
@@ -196,11 +169,12 @@ class _Run:
         self.db, self.flt, self.fmt, self.opts, self.job = db, flt, fmt, opts, job
         self.report, self.cancel, self.path, self.recorder = report, cancel, path, recorder
         self.job_id: str = job["_id"]
-        self.per_conversation = fmt in ("markdown", "pdf")  # one conversation at a time, oldest first
+        self.format = get_format(fmt)
+        self.per_conversation = self.format.per_conversation  # one at a time, oldest first
         self.work: Path | None = None
         self.final: Path | None = None
         self.part: Path | None = None
-        self.writer: Any = None
+        self.writer: Writer | None = None
         self.reader: Prefetch | CollectionScan | None = None
         self.zip_alongside = False  # JSON/JSONL: deflate while encoding (see `_write`)
         self.background: archive.BackgroundArchive | None = None
@@ -246,28 +220,29 @@ class _Run:
             part = self.work / "archive.zip.part"
             files.create_private(part)
             self.background = archive.BackgroundArchive(part, f"{base}.{fmt}", opts.password)
-        self.writer, members = _member_writer(fmt, self.work, base, meta, opts, sanitizer,
-                                              self.background)
+        writer, members = self.format.open_writer(
+            Setup(self.work, base, meta, opts, sanitizer, self.background))
+        self.writer = writer
         n_convs = n_msgs = 0
         emit(self.report, "Exporting", 0, total)
         for batch in self.reader.iter(self.cancel):
             for conv in batch:
                 _shape(conv, opts)
             # JSON writers sanitise while encoding; tables only what they show.
-            if fmt in ("csv", "parquet"):
+            if self.format.tables:
                 sanitizer.table_fields(batch)
             elif self.per_conversation:
                 sanitizer.conversations(batch)
             check(self.cancel)
             if self.per_conversation:  # slow writers: progress moves with each conversation
                 for conv in batch:
-                    self.writer.write([conv])
+                    writer.write([conv])
                     n_convs += 1
                     n_msgs += len(conv["messages"])
                     emit(self.report, "Exporting", n_convs, total, conv.get("title"))
                     check(self.cancel)
                 continue
-            self.writer.write(batch)
+            writer.write(batch)
             n_convs += len(batch)
             n_msgs += sum(len(c["messages"]) for c in batch)
             emit(self.report, "Exporting", n_convs, total,
@@ -314,17 +289,17 @@ class _Run:
             "export_date": created,
             "title": f"ClaudeLens Export - {created.date().isoformat()}",
         }
-        single_table = fmt in files.TABLE_SUFFIXES and opts.tables != "both"
+        single_table = self.format.tables and opts.tables != "both"
         ext = fmt if single_table else EXTENSIONS[fmt]
         self.final = _target(self.path, created, self.job_id, ext)
-        layout = files.layout(self.final, fmt, fmt in files.TABLE_SUFFIXES and not single_table,
+        layout = files.layout(self.final, fmt, self.format.tables and not single_table,
                               compress=opts.compress, encrypt=opts.password is not None)
         base = self.final.name.rsplit(".", 1)[0] if "." in self.final.name else self.final.name
         self.work = self.final.parent / f".{self.final.name}.{self.job_id[:8]}.work"
         self.work.mkdir(mode=0o700)
         # A big JSON export will be zipped: deflating it while it is encoded uses the
         # core the encoder leaves idle. If it ends up small after all, the zip is dropped.
-        self.zip_alongside = fmt in ("json", "jsonl") and (
+        self.zip_alongside = self.format.zips_alongside and (
             layout == "zip" or t.messages * _GUESS_BYTES_PER_MESSAGE >= opts.compress_threshold // 2)
         self.reader = open_stream(db, self.flt, by_date=self.per_conversation,
                                   matched=t.conversations, chunk_size=opts.chunk_size)
@@ -335,6 +310,7 @@ class _Run:
             self._reset()
             self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=self.per_conversation)
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
+        assert self.writer is not None
         self.writer.close()
         self.writer = None
         check(self.cancel)

@@ -7,8 +7,10 @@ from typing import Any
 
 from ..config import settings
 from ..errors import ErrorCode, ExportError
+from .formats import REGISTRY
+from .formats import get as get_format
 
-FORMATS = ("json", "jsonl", "csv", "markdown", "pdf", "parquet")
+FORMATS = tuple(REGISTRY)  # json, jsonl, csv, markdown, pdf, parquet
 CSV_TABLES = ("both", "conversations", "messages")
 # The extension of each format's generated file name (CSV and Parquet with both tables: a zip).
 EXTENSIONS = {
@@ -83,10 +85,5 @@ def coerce_options(options: ExportOptions | dict[str, Any] | None) -> ExportOpti
 
 
 def check_format(fmt: str) -> str:
-    name = (fmt or "").strip().lower()
-    if name == "md":
-        name = "markdown"
-    if name not in FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}",
-                          code=ErrorCode.UNKNOWN_FORMAT)
-    return name
+    """The canonical name of a format (`md` is markdown), or a clear error."""
+    return get_format(fmt).name
