@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ErrorCode, ExportError
-from .common import database, human_size
+from .common import database, human_size, password
 
 DESCRIPTION = """\
 Export the conversations matching the filters (all of them without filters) to a file,
@@ -109,17 +109,11 @@ def filter_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    password = args.password
-    if args.password_file:
-        lines = _read_lines(args.password_file, "password file")
-        if not lines:
-            raise ExportError(f"the password file {args.password_file} is empty", code=ErrorCode.EMPTY_FILE)
-        password = lines[0]
     return {
         "include_messages": not args.no_messages, "include_metadata": not args.no_metadata,
         "include_tool_calls": not args.no_tool_calls, "remove_secrets": not args.keep_secrets,
         "redact_pii": args.redact_pii, "anonymize": args.anonymize, "compress": args.compress,
-        "password": password, "chunk_size": args.chunk_size, "tables": args.tables,
+        "password": password(args), "chunk_size": args.chunk_size, "tables": args.tables,
     }
 
 

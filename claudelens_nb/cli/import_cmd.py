@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import ClaudeLensError, ErrorCode, ValidationFailed
 from . import sync_cmd
-from .common import database, human_size
+from .common import database, human_size, password
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -21,20 +21,9 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _password(args: argparse.Namespace) -> str | None:
-    if getattr(args, "password_file", None):
-        try:
-            return Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            code = ErrorCode.FILE_NOT_FOUND if isinstance(exc, FileNotFoundError) else ErrorCode.FILE_UNREADABLE
-            raise ValidationFailed(f"cannot read the password file {args.password_file}: {exc.strerror}",
-                                   code=code) from None
-    return getattr(args, "password", None)
-
-
 IMPORT_DESCRIPTION = """\
 Import conversations into the database: our exports (JSON, JSONL, CSV, Parquet, their
-folders and zips, encrypted ones with the password), ClaudeLens's older JSON, Claude Code
+folders and zips, encrypted ones with the password), upstream ClaudeLens's own JSON export, Claude Code
 transcripts (a projects folder, one project, one .jsonl, or a zip of them), and claude.ai or
 ChatGPT data exports. The kind is told from the content. The file is validated first (see
 'claudelens-nb validate'); a file with errors writes nothing. Every import can be undone.
@@ -158,7 +147,7 @@ def print_warnings(result) -> None:  # noqa: ANN001 - an ImportResult
 def run_validate(args: argparse.Namespace) -> int:
     from ..imports import validate_file
 
-    report = validate_file(args.path, _pairs(args.map, "--map"), password=_password(args),
+    report = validate_file(args.path, _pairs(args.map, "--map"), password=password(args),
                            db=database(args))
     print_report(report)
     return 0 if report.ok else 1
@@ -192,7 +181,7 @@ def run_import(args: argparse.Namespace) -> int:
         try:
             result = import_file(
                 path, args.strategy, _pairs(args.on_conflict, "--on-conflict"),
-                _pairs(args.map, "--map"), args.dry_run, bar, password=_password(args), db=db,
+                _pairs(args.map, "--map"), args.dry_run, bar, password=password(args), db=db,
                 owner=args.owner,
             )
         except ClaudeLensError:
