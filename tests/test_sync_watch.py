@@ -87,3 +87,13 @@ def test_cli_watch_stops_on_ctrl_c(db, tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "watching " in out and "stopped after 2 import(s)" in out
     assert "Traceback" not in err
+
+
+def test_cli_watch_refuses_what_is_not_a_claude_code_folder(db, tmp_path: Path, capsys) -> None:
+    from claudelens_nb.cli import main
+
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "a.jsonl").write_text('{"id": "c1", "messages": []}\n')
+    assert main(["import", str(tmp_path / "exports"), "--watch"]) == 2
+    assert "not one" in capsys.readouterr().err
+    assert db[names.SESSIONS].count_documents({}) == 0

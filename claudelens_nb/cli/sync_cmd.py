@@ -66,10 +66,11 @@ def _watch(args: argparse.Namespace, db: Database, path: Path) -> int:
     from ..imports import watch_claude_code
     from ..imports.sync import projects_root
     from ..progress import CancelToken
+    from ..sources import detect
     from .import_cmd import print_warnings
 
-    if not path.is_dir():
-        print(f"error: --watch follows a Claude Code projects folder; {path} is not a folder",
+    if not path.is_dir() or (not args.claude_code and detect(path) != "claude_code"):
+        print(f"error: --watch follows a Claude Code projects folder; {path} is not one",
               file=sys.stderr)
         return 2
     stop = CancelToken()
