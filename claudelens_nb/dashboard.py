@@ -213,15 +213,17 @@ def serve(
     open_browser: bool = False,
     max_kernels: int | None = None,
     idle_timeout: int | None = None,
+    preheat: int | None = None,
 ) -> int:
     """Run the dashboard until interrupted. Returns an exit code.
 
-    `max_kernels` and `idle_timeout` override CLAUDELENS_DASHBOARD_MAX_KERNELS and
-    CLAUDELENS_DASHBOARD_IDLE_TIMEOUT (see `dashboard_kernels`).
+    `max_kernels`, `idle_timeout` and `preheat` override CLAUDELENS_DASHBOARD_MAX_KERNELS,
+    CLAUDELENS_DASHBOARD_IDLE_TIMEOUT and CLAUDELENS_DASHBOARD_PREHEAT (see `dashboard_kernels`).
     """
-    from .dashboard_kernels import ENV_IDLE_TIMEOUT, ENV_MAX_KERNELS
+    from .dashboard_kernels import ENV_IDLE_TIMEOUT, ENV_MAX_KERNELS, ENV_PREHEAT
 
-    for env, value in ((ENV_MAX_KERNELS, max_kernels), (ENV_IDLE_TIMEOUT, idle_timeout)):
+    for env, value in ((ENV_MAX_KERNELS, max_kernels), (ENV_IDLE_TIMEOUT, idle_timeout),
+                       (ENV_PREHEAT, preheat)):
         if value is not None:
             state.set_environ(env, str(value))
     from .dashboard_kernels import voila_arguments
@@ -281,6 +283,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--idle-timeout", type=int, metavar="SECONDS",
                    help="end a kernel no page is connected to after this long without activity "
                         "(default $CLAUDELENS_DASHBOARD_IDLE_TIMEOUT or 300)")
+    p.add_argument("--preheat", type=int, metavar="N",
+                   help="kernels kept ready with the app built, so a page opens in about half the "
+                        "time; 0 for none (default $CLAUDELENS_DASHBOARD_PREHEAT or 1)")
     if parser is None:
         p.add_argument("--uri", help="MongoDB URI (default: $CLAUDELENS_MONGODB_URI, else the embedded server)")
     return p
@@ -292,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return serve(args.port, args.host, uri=args.uri, demo=not args.no_demo, open_browser=args.open,
-                     max_kernels=args.max_kernels, idle_timeout=args.idle_timeout)
+                     max_kernels=args.max_kernels, idle_timeout=args.idle_timeout, preheat=args.preheat)
     except ClaudeLensError as exc:
         print(f"error [{exc.code}]: {exc}", file=sys.stderr)
         return 1

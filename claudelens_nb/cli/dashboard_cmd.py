@@ -17,4 +17,4 @@ def run(args: argparse.Namespace) -> int:
     from ..dashboard import serve
 
     return serve(args.port, args.host, uri=args.uri, demo=not args.no_demo, open_browser=args.open,
-                 max_kernels=args.max_kernels, idle_timeout=args.idle_timeout)
+                 max_kernels=args.max_kernels, idle_timeout=args.idle_timeout, preheat=args.preheat)

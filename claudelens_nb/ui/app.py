@@ -25,7 +25,7 @@ class ImportExportApp(w.VBox):
         self.style = html(style_html(), "cl-style")
         self.style.layout.display = "none"
         title = html(f"<div class='cl-title'><h1>{TITLE}</h1><p>{SUBTITLE}</p></div>")
-        toggle = ThemeToggle()
+        toggle = ThemeToggle(on_shown=self._shown)
         header = w.HBox([title, toggle])
         header.add_class("cl-header")
         self.banner = Banner("cl-app-banner")
@@ -59,6 +59,12 @@ class ImportExportApp(w.VBox):
         run_in_thread(self._load_initial, name="claudelens-initial",
                       on_error=lambda e: self.export_tab.preview_note.error(describe_error(e)))
         self.history.refresh()
+
+    def _shown(self) -> None:
+        """A page opened this app: its numbers are brought up to date (an app built ahead of
+        time, in a preheated kernel of the dashboard, may have waited a while for its page)."""
+        if self.tabs is not None:
+            run_in_thread(self._data_changed, name="claudelens-shown")
 
     def _load_initial(self) -> None:
         self.export_tab.refresh(now=True)

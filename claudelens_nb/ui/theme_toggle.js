@@ -16,8 +16,9 @@ function apply(root, theme) {
   root.classList.toggle("cl-light", theme === "light");
 }
 
-function render({ el }) {
+function render({ model, el }) {
   el.classList.add("cl-theme");
+  model.send({ kind: "shown" });  // the page is open: a preheated app refreshes its numbers
   const button = document.createElement("button");
   button.type = "button";
   button.className = "cl-theme-toggle";
