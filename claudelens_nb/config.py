@@ -18,7 +18,7 @@ ENV_AUTO_COMPRESS = "CLAUDELENS_AUTO_COMPRESS_MB"
 
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         return int(raw)

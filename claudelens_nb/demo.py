@@ -170,6 +170,8 @@ class _Session:
             "stop_reason": "tool_use" if tools else "end_turn", "usage": usage,
         }
         cost = pricing.cost_from_usage(self.model, usage)
+        if cost is None:
+            raise ValueError(f"no price for the demo model {self.model}")
         self._add(
             uid, "assistant", text, data, model=self.model, usage=usage,
             costUsd=Decimal128(cost), requestId="req_" + uuidlib.UUID(int=self.rng.getrandbits(128)).hex[:20],

@@ -11,8 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .errors import Cancelled
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ class TqdmProgress:
     """Render progress events as tqdm bars, one per stage."""
 
     def __init__(self, *, disable: bool = False, unit: str = "it") -> None:
-        self._bar = None
+        self._bar: tqdm[Any] | None = None
         self._stage: str | None = None
         self._disable = disable
         self._unit = unit

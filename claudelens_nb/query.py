@@ -422,7 +422,7 @@ def iter_chunks(
 
 # Aware UTC datetimes (bson's own utc tzinfo: ~10% faster to decode than converting each
 # one to datetime.UTC).
-_CODEC = bson.CodecOptions(tz_aware=True)
+_CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
 
 
 @dataclass

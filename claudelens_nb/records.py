@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -217,7 +217,7 @@ def derive_title(summary: str | None, messages: Iterable[Mapping[str, Any]]) -> 
 
 
 def most_used_model(messages: Iterable[Mapping[str, Any]]) -> str | None:
-    counts = Counter(m.get("model") for m in messages if m.get("model"))
+    counts = Counter(model for m in messages if (model := m.get("model")))
     if not counts:
         return None
     best = max(counts.values())
@@ -227,7 +227,7 @@ def most_used_model(messages: Iterable[Mapping[str, Any]]) -> str | None:
 def conversation_record(
     session: Mapping[str, Any],
     project: Mapping[str, Any] | None,
-    message_docs: list[Mapping[str, Any]],
+    message_docs: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """One stored session (with its project and messages) as a canonical conversation."""
     messages = [message_record(d) for d in message_docs]

@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     home = settings().home
     if args.action == "start":
-        info = server.ensure_server(home)
-        print(f"running: pid {info.pid}, {info.uri}, data in {info.storage_path}")
+        started = server.ensure_server(home)
+        print(f"running: pid {started.pid}, {started.uri}, data in {started.storage_path}")
         return 0
     if args.action == "stop":
         print("stopped" if server.stop_server(home) else "not running")

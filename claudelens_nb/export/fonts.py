@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from xml.sax.saxutils import escape
 
 from reportlab.lib.fonts import addMapping
@@ -85,7 +86,8 @@ class FontChain:
     def runs(self, text: str) -> list[tuple[str, str]]:
         """`text` as (font name, text) runs; unknown characters already replaced."""
         runs: list[tuple[str, str]] = []
-        cur, buf = -2, []
+        cur = -2
+        buf: list[str] = []
         for ch in self.clean(text):
             idx = max(self.font_index(ch), 0)
             if idx != cur and buf:
@@ -196,13 +198,16 @@ def _registered() -> dict[str, str]:
                 for italic in (0, 1):
                     addMapping(name, bold, italic, name)
     sans, mono = names["CL-Sans"], names["CL-Mono"]
+    # (bold, italic, face)
+    sans_faces: tuple[tuple[Literal[0, 1], Literal[0, 1], str], ...] = (
+        (0, 0, "CL-Sans"), (1, 0, "CL-Sans-Bold"), (0, 1, "CL-Sans-Oblique"), (1, 1, "CL-Sans-Bold"))
+    mono_faces: tuple[tuple[Literal[0, 1], Literal[0, 1], str], ...] = (
+        (0, 0, "CL-Mono"), (1, 0, "CL-Mono-Bold"), (0, 1, "CL-Mono"), (1, 1, "CL-Mono-Bold"))
     if sans == "CL-Sans":
-        for bold, italic, face in ((0, 0, "CL-Sans"), (1, 0, "CL-Sans-Bold"),
-                                   (0, 1, "CL-Sans-Oblique"), (1, 1, "CL-Sans-Bold")):
+        for bold, italic, face in sans_faces:
             addMapping(sans, bold, italic, names[face])
     if mono == "CL-Mono":
-        for bold, italic, face in ((0, 0, "CL-Mono"), (1, 0, "CL-Mono-Bold"),
-                                   (0, 1, "CL-Mono"), (1, 1, "CL-Mono-Bold")):
+        for bold, italic, face in mono_faces:
             addMapping(mono, bold, italic, names[face])
     return names
 

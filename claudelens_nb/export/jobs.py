@@ -272,9 +272,6 @@ def _remove_work_dirs(job_id: str) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-    return True
-
-
 def cleanup_once(db: Database) -> None:
     """Run the cleanup on the first export/history call of the process for this database."""
     key = (repr(db.client.address), db.name)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import select
 import subprocess
@@ -36,7 +37,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import bson
 from pymongo.database import Database
@@ -58,7 +59,7 @@ AHEAD_BYTES = 24 << 20
 YIELD_MESSAGES = 2000  # records handed to the writer at a time
 # Datetimes decoded naive (UTC, as stored): a third cheaper to decode and to write as
 # ISO text, and every writer reads naive as UTC. Records from the scan never leave the export.
-_CODEC = bson.CodecOptions()
+_CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions()
 _WORKER = Path(__file__).with_name("scan_worker.py")
 _PIPE_BYTES = 1 << 20
 
@@ -148,8 +149,10 @@ class CollectionScan:
             [sys.executable, "-P", str(_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._stderr, bufsize=0,
         )
+        # bufsize=0: stdout is the raw pipe, a FileIO (typed IO[bytes] | None).
+        self._out = cast(io.FileIO, self._proc.stdout)
         with contextlib.suppress(OSError):  # a bigger pipe: fewer reads per batch (Linux)
-            fcntl.fcntl(self._proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+            fcntl.fcntl(self._out.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         assert self._proc.stdin is not None
         self._proc.stdin.write(len(request).to_bytes(4, "little") + request)
         self._proc.stdin.close()
@@ -157,8 +160,7 @@ class CollectionScan:
     # ---------------------------------------------------------- reading frames
 
     def _read(self, size: int) -> bytes:
-        out = self._proc.stdout
-        assert out is not None
+        out = self._out
         buf = bytearray(size)
         view = memoryview(buf)
         got = 0
@@ -169,7 +171,7 @@ class CollectionScan:
             got += n
         return bytes(buf)
 
-    def _died(self) -> None:
+    def _died(self) -> NoReturn:
         self._proc.wait()
         self._stderr.seek(0)
         err = self._stderr.read().decode("utf-8", "replace")
@@ -177,7 +179,7 @@ class CollectionScan:
         raise ExportError(f"the export's reading process ended unexpectedly: {tail}")
 
     def _frame(self, cancel: CancelToken | None) -> tuple[int, bytes]:
-        fd = self._proc.stdout.fileno()  # type: ignore[union-attr]
+        fd = self._out.fileno()
         while True:
             check(cancel)
             ready, _, _ = select.select([fd], [], [], 0.1)
@@ -256,7 +258,9 @@ class CollectionScan:
             complete: list[str] = []
             for d in bson.decode_all(data, _CODEC):
                 sid = d.get("sessionId")
-                end = ends.get(sid) if type(sid) is str else None
+                if type(sid) is not str:
+                    continue  # an orphan
+                end = ends.get(sid)
                 if end is None:
                     continue  # a conversation the filter left out, or an orphan
                 if end < k:  # or _DONE: handed on already

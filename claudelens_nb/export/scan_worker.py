@@ -30,8 +30,9 @@ def fetch(request: dict[str, Any], send: Any) -> None:
     """Drain every stream in turn, calling send(stream, batch), then send(stream, b"")."""
     from pymongo import MongoClient
 
-    client = MongoClient(request["uri"], tz_aware=True, appname="claudelens_nb-scan",
-                         serverSelectionTimeoutMS=4000, connectTimeoutMS=4000)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        request["uri"], tz_aware=True, appname="claudelens_nb-scan",
+        serverSelectionTimeoutMS=4000, connectTimeoutMS=4000)
     try:
         db = client[request["db"]]
         for i, s in enumerate(request["streams"]):

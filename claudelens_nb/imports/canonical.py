@@ -31,7 +31,7 @@ TOKEN_NAMES = {
 }
 _NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _MS_THRESHOLD = 100_000_000_000  # above: milliseconds (year 5138 in seconds)
-_COST_EXPONENT = pricing.COST_QUANTUM.as_tuple().exponent
+_COST_EXPONENT = int(pricing.COST_QUANTUM.as_tuple().exponent)  # -8
 MAX_PROBLEMS = 1000  # kept in a report; the counts go on
 
 
@@ -122,7 +122,8 @@ def parse_money(value: Any) -> Decimal | None | str:
         return "not a number"
     if d < 0:
         return "negative"
-    if d.as_tuple().exponent > _COST_EXPONENT:
+    exponent = d.as_tuple().exponent  # an int, not "n"/"N"/"F": d is finite
+    if isinstance(exponent, int) and exponent > _COST_EXPONENT:
         # Files carry floats (0.0258456); stored costs have 8 places (0.02584560).
         d = d.quantize(pricing.COST_QUANTUM)
     return d

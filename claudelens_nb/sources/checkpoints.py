@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -193,6 +194,5 @@ def windowed(root: Path, entries: list[archive.Entry],
         if e.name in windows:
             start, end = windows[e.name]
             path = root / e.name
-            out.append(archive.Entry(e.name, end - start,
-                                     lambda p=path, s=start, t=end: open_slice(p, s, t)))
+            out.append(archive.Entry(e.name, end - start, partial(open_slice, path, start, end)))
     return out

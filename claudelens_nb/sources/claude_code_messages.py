@@ -187,8 +187,8 @@ class SessionBuilder:
             tokens = base["tokens"]
             for key, src in _USAGE_KEYS:
                 value = usage.get(src)
-                ok = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-                tokens[key] = int(value) if ok else None
+                tokens[key] = int(value) if isinstance(value, int) or (
+                    isinstance(value, float) and math.isfinite(value)) else None
             if set(usage) - {src for _, src in _USAGE_KEYS}:
                 base["metadata"]["usage"] = dict(usage)
         given = _money(obj.get("costUSD", obj.get("costUsd")))

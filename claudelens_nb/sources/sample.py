@@ -14,6 +14,7 @@ import random
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101", "claude-haiku-4-5-20251001"]
 _PHRASE = ("the parser fails when the input has trailing spaces so we strip them first and "
@@ -59,7 +60,7 @@ class _Writer:
         r = self.r
         model = r.choice(MODELS)
         msg_id, req = "msg_" + self._id()[:24], "req_" + self._id()[:24]
-        usage = {"input_tokens": r.randint(3, 400), "output_tokens": r.randint(20, 2000),
+        usage: dict[str, Any] = {"input_tokens": r.randint(3, 400), "output_tokens": r.randint(20, 2000),
                  "cache_creation_input_tokens": r.choice([0, r.randint(500, 20000)]),
                  "cache_read_input_tokens": r.randint(0, 150000), "service_tier": "standard"}
         if usage["cache_creation_input_tokens"] and r.random() < 0.3:
