@@ -347,7 +347,7 @@ def message_flowable(msg: Mapping[str, Any]) -> Table:
         facts.append("sidechain")
     label += f'  <font color="#6b7280" size="7.6">{_m(" · ".join(facts))}</font>'
     rows = [(Paragraph(label, _styles()["label"]), False)] + _body_rows(msg)
-    style = [
+    style: list[tuple[Any, ...]] = [  # TableStyle commands: (name, start, end, *values)
         ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(bg)),
         ("LINEBEFORE", (0, 0), (0, -1), 3, colors.HexColor(bar)),
         ("LEFTPADDING", (0, 0), (-1, -1), 9),
