@@ -3,8 +3,8 @@
 Extension allowlist, content type by python-magic, size limits before reading whole,
 encodings (UTF-8, UTF-8 with BOM, UTF-16; invalid bytes named by offset), JSON nesting
 depth and string size while streaming, zip bombs / traversal / links / nested archives
-while extracting into a private temporary folder, and field names that could act as
-MongoDB operators.
+(one defence, `open_zip`, for a zip extracted into a private temporary folder and for one
+the source readers read in place), and field names that could act as MongoDB operators.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+import io
 import os
 import re
 import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -302,6 +304,9 @@ def private_tempdir(prefix: str = "claudelens-import-") -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------- zip archives
+# One defence for every zip we read: `extract_zip` (our import) and the source readers that
+# read a zip in place (sources/archive.py, sources/detection.py) both open it with
+# `open_zip`, under one `Limits`, so a hostile zip is refused with one error and code.
 
 @dataclass
 class Extracted:
@@ -338,6 +343,151 @@ def _open_zip(path: Path, name: str) -> zipfile.ZipFile:
         raise ImportFileError(f"{name}: not a readable zip archive ({exc})") from None
 
 
+def check_zip_listing(infos: list[zipfile.ZipInfo], limits: Limits, name: str) -> bool:
+    """Refuse an archive by its listing, before any member is read: too many members,
+    unsafe names, symbolic links, nested archives by name, declared sizes over the limit.
+    Returns whether any member is encrypted."""
+    if len(infos) > limits.zip_members:
+        raise ImportFileError(
+            f"{name}: {len(infos)} members is over the limit of {limits.zip_members} "
+            "(zip bomb?)", code=ErrorCode.UNSAFE_ARCHIVE,
+        )
+    declared = 0
+    encrypted = False
+    for info in infos:
+        problem = member_name_problem(info.filename)
+        if problem:
+            raise ImportFileError(f"{name}: member {info.filename!r} refused: {problem}",
+                                  code=ErrorCode.UNSAFE_ARCHIVE)
+        if _is_link(info):
+            raise ImportFileError(
+                f"{name}: member {info.filename!r} refused: a symbolic link",
+                code=ErrorCode.UNSAFE_ARCHIVE,
+            )
+        if info.filename.lower().endswith(".zip"):
+            raise ImportFileError(
+                f"{name}: member {info.filename!r} refused: nested archives are not accepted",
+                code=ErrorCode.UNSAFE_ARCHIVE,
+            )
+        declared += info.file_size
+        if info.flag_bits & 0x1:
+            encrypted = True
+    if declared > limits.zip_total_bytes:
+        raise ImportFileError(
+            f"{name}: members declare {declared / MB:.0f} MB uncompressed, over the "
+            f"{limits.zip_total_bytes / MB:.0f} MB limit (zip bomb?)", code=ErrorCode.UNSAFE_ARCHIVE,
+        )
+    return encrypted
+
+
+class ZipGuard:
+    """An open archive whose listing passed `check_zip_listing`. `open(info)` streams a
+    member while the limits are enforced on the bytes actually read: the archive's total
+    (a member read twice counts once), each member's expansion ratio, a member that is
+    itself a zip by its first bytes; read errors become our errors (wrong password, damaged)."""
+
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits, name: str) -> None:
+        self.zf, self.limits, self.name = zf, limits, name
+        self.infos = zf.infolist()
+        self.encrypted = check_zip_listing(self.infos, limits, name)
+        self.total = 0  # uncompressed bytes read, each member counted once
+        self._read: dict[int, int] = {}  # header offset -> most bytes read of that member
+
+    def open(self, info: zipfile.ZipInfo) -> IO[bytes]:
+        try:
+            member = self.zf.open(info)
+        except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise self._read_error(info, exc) from None
+        return io.BufferedReader(_GuardedMember(self, info, member), _MEMBER_BUFFER)
+
+    def _read_error(self, info: zipfile.ZipInfo, exc: BaseException) -> ImportFileError:
+        if isinstance(exc, ImportFileError):
+            return exc
+        if isinstance(exc, RuntimeError) and "password" in str(exc).lower():
+            return ImportFileError(f"{self.name}: wrong password for the encrypted archive",
+                                   code=ErrorCode.WRONG_PASSWORD)
+        return ImportFileError(f"{self.name}: cannot read member {info.filename!r}: {exc}",
+                               code=ErrorCode.DAMAGED_FILE)
+
+    def _count(self, info: zipfile.ZipInfo, written: int) -> None:
+        seen = self._read.get(info.header_offset, 0)
+        if written > seen:
+            self.total += written - seen
+            self._read[info.header_offset] = written
+        limits = self.limits
+        if self.total > limits.zip_total_bytes:
+            raise ImportFileError(
+                f"{self.name}: more than {limits.zip_total_bytes / MB:.0f} MB "
+                "uncompressed (zip bomb?); stopped reading", code=ErrorCode.UNSAFE_ARCHIVE,
+            )
+        if written > limits.zip_ratio_floor and written > limits.zip_ratio * max(info.compress_size, 1):
+            raise ImportFileError(
+                f"{self.name}: member {info.filename!r} expands more than "
+                f"{limits.zip_ratio}x (zip bomb?); stopped reading", code=ErrorCode.UNSAFE_ARCHIVE,
+            )
+
+
+_MEMBER_BUFFER = 256 * 1024
+
+
+class _GuardedMember(io.RawIOBase):
+    """One member's bytes, counted by its guard as they are read."""
+
+    def __init__(self, guard: ZipGuard, info: zipfile.ZipInfo, raw: IO[bytes]) -> None:
+        self.guard, self.info, self.raw = guard, info, raw
+        self.written = 0
+        self.head = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        try:
+            data = self.raw.read(len(buf))
+        except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+            raise self.guard._read_error(self.info, exc) from None
+        if len(self.head) < 4:
+            self.head += data[:4 - len(self.head)]
+            if self.head.startswith(_ZIP_MAGIC):
+                raise ImportFileError(
+                    f"{self.guard.name}: member {self.info.filename!r} refused: it is itself a "
+                    "zip archive (nested archives are not accepted)", code=ErrorCode.UNSAFE_ARCHIVE,
+                )
+        self.written += len(data)
+        self.guard._count(self.info, self.written)
+        n = len(data)
+        buf[:n] = data
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self.raw.close()
+        super().close()
+
+
+@contextlib.contextmanager
+def open_zip(
+    path: Path,
+    *,
+    password: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    name: str | None = None,
+) -> Iterator[ZipGuard]:
+    """Open an archive for reading through the zip defence: its own size and its listing
+    checked first, an encrypted one only with its password, then every member read under
+    the limits."""
+    name = name or display_name(path)
+    check_size(Path(path), "zip", limits)
+    with _open_zip(Path(path), name) as zf:
+        guard = ZipGuard(zf, limits, name)
+        if guard.encrypted:
+            if not password:
+                raise ImportFileError(f"{name}: the archive is encrypted; give its password",
+                                      code=ErrorCode.PASSWORD_REQUIRED)
+            zf.setpassword(password.encode("utf-8"))
+        yield guard
+
+
 def extract_zip(
     path: Path,
     dest: Path,
@@ -350,44 +500,9 @@ def extract_zip(
     while reading: members, total size, ratio, names, links, nested archives, passwords."""
     name = name or display_name(path)
     out = Extracted(dest)
-    with _open_zip(path, name) as zf:
-        infos = zf.infolist()
-        if len(infos) > limits.zip_members:
-            raise ImportFileError(
-                f"{name}: {len(infos)} members is over the limit of {limits.zip_members} "
-                "(zip bomb?)", code=ErrorCode.UNSAFE_ARCHIVE,
-            )
-        declared = 0
-        for info in infos:
-            problem = member_name_problem(info.filename)
-            if problem:
-                raise ImportFileError(f"{name}: member {info.filename!r} refused: {problem}",
-                                      code=ErrorCode.UNSAFE_ARCHIVE)
-            if _is_link(info):
-                raise ImportFileError(
-                    f"{name}: member {info.filename!r} refused: a symbolic link",
-                    code=ErrorCode.UNSAFE_ARCHIVE,
-                )
-            if info.filename.lower().endswith(".zip"):
-                raise ImportFileError(
-                    f"{name}: member {info.filename!r} refused: nested archives are not accepted",
-                    code=ErrorCode.UNSAFE_ARCHIVE,
-                )
-            declared += info.file_size
-            if info.flag_bits & 0x1:
-                out.encrypted = True
-        if declared > limits.zip_total_bytes:
-            raise ImportFileError(
-                f"{name}: members declare {declared / MB:.0f} MB uncompressed, over the "
-                f"{limits.zip_total_bytes / MB:.0f} MB limit (zip bomb?)", code=ErrorCode.UNSAFE_ARCHIVE,
-            )
-        if out.encrypted:
-            if not password:
-                raise ImportFileError(f"{name}: the archive is encrypted; give its password",
-                                      code=ErrorCode.PASSWORD_REQUIRED)
-            zf.setpassword(password.encode("utf-8"))
-        total = 0
-        for i, info in enumerate(infos):
+    with open_zip(path, password=password, limits=limits, name=name) as guard:
+        out.encrypted = guard.encrypted
+        for i, info in enumerate(guard.infos):
             if info.is_dir():
                 continue
             rel = PurePosixPath(info.filename.replace("\\", "/"))
@@ -396,50 +511,16 @@ def extract_zip(
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if target.exists():
                 target = target.with_name(f"{i}_{target.name}")
-            written = 0
-            first = True
             try:
-                with zf.open(info) as src, open(target, "xb") as dst:
+                with guard.open(info) as src, open(target, "xb") as dst:
                     os.chmod(target, 0o600)
-                    while block := src.read(256 * 1024):
-                        if first and block.startswith(_ZIP_MAGIC):
-                            raise ImportFileError(
-                                f"{name}: member {info.filename!r} refused: it is itself a zip "
-                                "archive (nested archives are not accepted)",
-                                code=ErrorCode.UNSAFE_ARCHIVE,
-                            )
-                        first = False
-                        written += len(block)
-                        total += len(block)
-                        if total > limits.zip_total_bytes:
-                            raise ImportFileError(
-                                f"{name}: more than {limits.zip_total_bytes / MB:.0f} MB "
-                                "uncompressed (zip bomb?); stopped reading",
-                                code=ErrorCode.UNSAFE_ARCHIVE,
-                            )
-                        if written > limits.zip_ratio_floor and written > limits.zip_ratio * max(
-                            info.compress_size, 1
-                        ):
-                            raise ImportFileError(
-                                f"{name}: member {info.filename!r} expands more than "
-                                f"{limits.zip_ratio}x (zip bomb?); stopped reading",
-                                code=ErrorCode.UNSAFE_ARCHIVE,
-                            )
+                    while block := src.read(_MEMBER_BUFFER):
                         dst.write(block)
-            except RuntimeError as exc:
-                text = str(exc).lower()
-                if "password" in text:
-                    raise ImportFileError(f"{name}: wrong password for the encrypted archive",
-                                          code=ErrorCode.WRONG_PASSWORD) from None
-                raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}",
-                                      code=ErrorCode.DAMAGED_FILE) from None
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-                if isinstance(exc, ImportFileError):
-                    raise
+            except OSError as exc:
                 raise ImportFileError(f"{name}: cannot read member {info.filename!r}: {exc}",
                                       code=ErrorCode.DAMAGED_FILE) from None
             out.files[info.filename] = target
-        out.total_bytes = total
+        out.total_bytes = guard.total
     return out
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from claudelens_nb.errors import ImportFileError
+from claudelens_nb.errors import ErrorCode, ImportFileError
 from claudelens_nb.reading import ReadReport
-from claudelens_nb.sources import archive, detect, read
+from claudelens_nb.security import Limits
+from claudelens_nb.sources import detect, read
 
 DATA = Path(__file__).parent / "data" / "sources"
 CC_LINE = {"type": "user", "sessionId": "s", "uuid": "u1", "timestamp": "2026-01-01T00:00:00Z",
@@ -97,28 +98,32 @@ def _cc_zip(path: Path, names: list[str]) -> None:
 
 
 def test_hostile_member_names_are_refused(tmp_path):
+    # The import's zip defence (security.open_zip): the whole archive is refused, as an
+    # import of it is, not read in part.
     path = tmp_path / "evil.zip"
     _cc_zip(path, ["../escape.jsonl", "/abs.jsonl", "ok/fine.jsonl"])
-    report = ReadReport()
-    convs = list(read("claude_code", path, report))
-    assert [c["id"] for c in convs] == ["fine"]
-    refused = sorted((p.file, p.message) for p in report.errors)
-    assert refused == [("../escape.jsonl", "zip member refused: '..' in path"),
-                       ("/abs.jsonl", "zip member refused: absolute path")]
+    with pytest.raises(ImportFileError) as info:
+        list(read("claude_code", path, ReadReport()))
+    assert info.value.code == ErrorCode.UNSAFE_ARCHIVE
+    assert str(info.value) == ("evil.zip: member '../escape.jsonl' refused: "
+                               "'..' in its path (path traversal)")
     only_bad = tmp_path / "bad.zip"
-    _cc_zip(only_bad, ["../escape.jsonl"])
+    _cc_zip(only_bad, ["/abs.jsonl"])
+    with pytest.raises(ImportFileError, match="member '/abs.jsonl' refused: an absolute path"):
+        list(read("claude_code", only_bad, ReadReport()))
     assert detect(only_bad) is None
     assert not (tmp_path.parent / "escape.jsonl").exists()
 
 
-def test_zip_bomb_member_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(archive, "RATIO_FLOOR_BYTES", 1024)
+def test_zip_bomb_member_is_refused(tmp_path):
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("p/bomb.jsonl", json.dumps(CC_LINE) + "\n" + " " * 2_000_000)
-    report = ReadReport()
-    assert list(read("claude_code", path, report)) == []
-    assert report.errors[0].message == "zip member refused: suspicious compression ratio"
+    with pytest.raises(ImportFileError) as info:
+        list(read("claude_code", path, ReadReport(), limits=Limits(zip_ratio_floor=1024)))
+    assert info.value.code == ErrorCode.UNSAFE_ARCHIVE
+    assert str(info.value) == ("bomb.zip: member 'p/bomb.jsonl' expands more than 250x "
+                               "(zip bomb?); stopped reading")
 
 
 def test_unknown_kind_and_missing_path(tmp_path):

@@ -228,12 +228,12 @@ def _folder_jsonl_items(files: list[tuple[Path, TextInfo, str]], limits: Limits)
     return items
 
 
-def _external_items(kind: str, path: Path):
+def _external_items(kind: str, path: Path, limits: Limits):
     def items(report: ReadReport) -> Iterator[RawItem]:
         src = _sources()
         if src is None:
             raise ImportFileError("the external source readers (claudelens_nb.sources) are missing")
-        for conv in src.read(kind, path, report):
+        for conv in src.read(kind, path, report, limits=limits):
             yield RawItem(conv, None, None)
     return items
 
@@ -267,7 +267,7 @@ def _open_text_file(path: Path, fmt: str, name: str, limits: Limits) -> tuple[So
     elif kind == "jsonl":
         src._items = _jsonl_items(path, info, name, limits)
     else:
-        src._items = _external_items(kind, path)
+        src._items = _external_items(kind, path, limits)
     return src, info
 
 
@@ -303,7 +303,7 @@ def _open_folder(path: Path, name: str, limits: Limits) -> Source:
     kind = src_mod.detect(path) if src_mod else None
     if kind:
         src = Source(kind, "json", name, total, h.hexdigest())
-        src._items = _external_items(kind, path)
+        src._items = _external_items(kind, path, limits)
         return src
     first, info, rel = checked[0]
     if detect_text(first, info, rel) != "jsonl":
@@ -379,7 +379,7 @@ def _open_zip(path: Path, name: str, password: str | None, limits: Limits,
     if not kind:
         raise ImportFileError(f"{name}: the archive's content is not in a known format")
     src = Source(kind, "json", name, size, sha, archive=True, encrypted=ex.encrypted)
-    src._items = _external_items(kind, tmp)
+    src._items = _external_items(kind, tmp, limits)
     return src
 
 

@@ -1,4 +1,10 @@
-"""The files inside an input: a folder, a single file, or a zip read in place (never extracted)."""
+"""The files inside an input: a folder, a single file, or a zip read in place (never extracted).
+
+A zip is opened through the import's one zip defence (`security.open_zip`, docs/security.md):
+its listing is checked first (members, names, links, nested archives, declared sizes,
+encryption) and every member is read under the same `Limits`, so a hostile zip given here is
+refused with the same error and code as when `import_file` extracts it.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,12 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from ..errors import ErrorCode, ImportFileError
-from ..reading import ReadReport
-
-MAX_MEMBER_BYTES = 4 * 1024**3
-MAX_MEMBERS = 200_000
-# Compression ratio past which a big member is taken for a zip bomb.
-MAX_RATIO = 200
-RATIO_FLOOR_BYTES = 64 * 1024**2
+from ..security import DEFAULT_LIMITS, Limits, display_name, open_zip
 
 
 @dataclass(frozen=True)
@@ -32,56 +33,19 @@ class Entry:
         return PurePosixPath(self.name)
 
 
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    def open_file() -> IO[bytes]:
+        return path.open("rb")
+    return open_file
+
+
 def is_zip(path: Path) -> bool:
     return path.is_file() and zipfile.is_zipfile(path)
 
 
-def unsafe_member(name: str) -> str | None:
-    """Why a member name is refused (absolute, drive, `..`), or None when it is safe."""
-    norm = name.replace("\\", "/")
-    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
-        return "absolute path"
-    if ".." in PurePosixPath(norm).parts:
-        return "'..' in path"
-    return None
-
-
-def member_problem(info: zipfile.ZipInfo) -> str | None:
-    """Why a zip member is refused, or None."""
-    reason = unsafe_member(info.filename)
-    if reason:
-        return reason
-    if info.flag_bits & 0x1:
-        return "encrypted member"
-    if info.file_size > MAX_MEMBER_BYTES:
-        return f"member too large ({info.file_size} bytes)"
-    if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        return "suspicious compression ratio"
-    return None
-
-
-def _zip_entries(
-    zf: zipfile.ZipFile, label: str, want: Callable[[str], bool], report: ReadReport | None
-) -> list[Entry]:
-    infos = zf.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise ImportFileError(f"{label}: too many members ({len(infos)})", code=ErrorCode.UNSAFE_ARCHIVE)
-    out = []
-    for info in sorted(infos, key=lambda i: i.filename):
-        if info.is_dir() or not want(info.filename):
-            continue
-        problem = member_problem(info)
-        if problem:
-            if report is not None:
-                report.error(f"zip member refused: {problem}", file=info.filename)
-            continue
-        out.append(Entry(info.filename, info.file_size, lambda info=info: zf.open(info)))
-    return out
-
-
 @contextmanager
 def listing(
-    path: Path, want: Callable[[str], bool], report: ReadReport | None = None
+    path: Path, want: Callable[[str], bool], *, limits: Limits = DEFAULT_LIMITS
 ) -> Iterator[list[Entry]]:
     """The files of `path` whose relative name `want` accepts, in name order.
 
@@ -96,14 +60,12 @@ def listing(
         for p in files:
             rel = p.relative_to(path).as_posix()
             if want(rel):
-                found.append(Entry(rel, p.stat().st_size, lambda p=p: p.open("rb")))
+                found.append(Entry(rel, p.stat().st_size, _opener(p)))
         yield found
     elif is_zip(path):
-        try:
-            zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ImportFileError(f"{path.name}: not a readable zip archive ({exc})") from exc
-        with zf:
-            yield _zip_entries(zf, path.name, want, report)
+        with open_zip(path, limits=limits, name=display_name(path)) as guard:
+            infos = sorted(guard.infos, key=lambda i: i.filename)
+            yield [Entry(i.filename, i.file_size, partial(guard.open, i))
+                   for i in infos if not i.is_dir() and want(i.filename)]
     else:
-        yield [Entry(path.name, path.stat().st_size, lambda: path.open("rb"))]
+        yield [Entry(path.name, path.stat().st_size, _opener(path))]

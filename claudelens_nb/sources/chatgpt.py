@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import records
 from ..reading import ReadReport
+from ..security import DEFAULT_LIMITS, Limits
 from . import threads
 from .content import (
     as_map,
@@ -199,9 +200,10 @@ def _msg_id(mapping: Mapping[str, Any], node: str | None) -> str | None:
     return as_str(as_map(mapping[node].get("message")).get("id")) or node
 
 
-def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
-    """Canonical conversations of a ChatGPT export."""
-    for file, n, obj in conversations(path, KIND, report):
+def read(path: Path, report: ReadReport, *,
+         limits: Limits = DEFAULT_LIMITS) -> Iterator[dict[str, Any]]:
+    """Canonical conversations of a ChatGPT export (a zip read in place under `limits`)."""
+    for file, n, obj in conversations(path, KIND, report, limits=limits):
         conv = _conversation(obj, file, n, report)
         if conv is not None:
             yield conv

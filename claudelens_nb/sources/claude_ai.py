@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading import ReadReport
+from ..security import DEFAULT_LIMITS, Limits
 from . import threads
 from .content import (
     as_map,
@@ -152,9 +153,10 @@ def _stamp(msg: Mapping[str, Any]) -> float:
     return ts.timestamp() if ts else 0.0
 
 
-def read(path: Path, report: ReadReport) -> Iterator[dict[str, Any]]:
-    """Canonical conversations of a claude.ai data export."""
-    for file, n, obj in conversations(path, KIND, report):
+def read(path: Path, report: ReadReport, *,
+         limits: Limits = DEFAULT_LIMITS) -> Iterator[dict[str, Any]]:
+    """Canonical conversations of a claude.ai data export (a zip read in place under `limits`)."""
+    for file, n, obj in conversations(path, KIND, report, limits=limits):
         conv = _conversation(obj, file, n, report)
         if conv is not None:
             yield conv

@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..reading import ReadReport
+from ..security import DEFAULT_LIMITS, Limits
 from . import archive, checkpoints
 from . import claude_code_shape as shape
 from .claude_code_messages import UNKNOWN_PROJECT, Line, conversation, project_of
@@ -350,15 +351,17 @@ def _projects_root(path: Path) -> Path:
 
 
 def read(path: Path, report: ReadReport,
-         windows: Mapping[str, tuple[int, int]] | None = None) -> Iterator[dict[str, Any]]:
+         windows: Mapping[str, tuple[int, int]] | None = None, *,
+         limits: Limits = DEFAULT_LIMITS) -> Iterator[dict[str, Any]]:
     """Canonical conversations from Claude Code transcripts, one project folder at a time.
 
     `windows` (relative file name -> byte range; see checkpoints.py) reads only those files,
-    each only in its range: what an incremental sync has not imported yet.
+    each only in its range: what an incremental sync has not imported yet. A zip is read in
+    place under `limits` (the import's zip defence, security.open_zip).
     """
     report.kind = KIND
     path = _projects_root(Path(path))
-    with archive.listing(path, lambda name: name.endswith(".jsonl"), report) as files:
+    with archive.listing(path, lambda name: name.endswith(".jsonl"), limits=limits) as files:
         if windows is not None:
             files = checkpoints.windowed(path, files, dict(windows))
         units: dict[str, list[archive.Entry]] = defaultdict(list)

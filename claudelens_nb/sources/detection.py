@@ -7,12 +7,14 @@ import json
 import os
 import zipfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 import ijson
 
-from .archive import member_problem
+from ..errors import ImportFileError
+from ..security import DEFAULT_LIMITS, Limits, open_zip
 
 JSONL_PEEK_BYTES = 8 * 1024 * 1024
 JSONL_PEEK_LINES = 200
@@ -99,6 +101,8 @@ def _json_kind(fh: IO[bytes]) -> str | None:
                     return "claude_ai"
             elif prefix == top and event == "end_map":
                 break
+    except ImportFileError:
+        raise  # the zip defence's refusal (a ValueError too): not a verdict on the content
     except (ijson.JSONError, ValueError):
         pass
     if "mapping" in keys and ("current_node" in keys or container == "start_array"):
@@ -124,13 +128,14 @@ def stream_kind(opener: Callable[[], IO[bytes]]) -> str | None:
     return kind or ("claude_code" if weak else None)
 
 
-def _zip_kind(path: Path) -> str | None:
-    with zipfile.ZipFile(path) as zf:
-        infos = [i for i in zf.infolist() if not i.is_dir() and member_problem(i) is None
+def _zip_kind(path: Path, limits: Limits) -> str | None:
+    # The zip defence refuses a hostile archive (detect then answers None) and bounds the peeks.
+    with open_zip(path, limits=limits) as guard:
+        infos = [i for i in guard.infos if not i.is_dir()
                  and i.filename.lower().endswith((".jsonl", ".json"))]
         infos.sort(key=lambda i: (not i.filename.endswith("conversations.json"), i.filename))
         for info in infos[:MAX_CANDIDATES]:
-            kind = stream_kind(lambda info=info: zf.open(info))
+            kind = stream_kind(partial(guard.open, info))
             if kind:
                 return kind
     return None
@@ -158,8 +163,9 @@ def _dir_kind(path: Path) -> str | None:
     return None
 
 
-def detect(path: Path) -> str | None:
-    """"claude_code", "claude_ai", "chatgpt", or None: from content, peeking only at the start."""
+def detect(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """"claude_code", "claude_ai", "chatgpt", or None: from content, peeking only at the start
+    (a zip through the zip defence under `limits`; one it refuses is None)."""
     path = Path(path)
     try:
         if path.is_dir():
@@ -167,7 +173,7 @@ def detect(path: Path) -> str | None:
         if not path.is_file():
             return None
         if zipfile.is_zipfile(path):
-            return _zip_kind(path)
+            return _zip_kind(path, limits)
         return stream_kind(lambda: path.open("rb"))
     except (OSError, ValueError, zipfile.BadZipFile, RuntimeError, EOFError):
         return None
