@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as w
 from pymongo.database import Database
 
@@ -20,6 +22,8 @@ class ImportExportApp(w.VBox):
     `db` defaults to `claudelens_nb.connect()` (CLAUDELENS_MONGODB_URI, else the embedded
     server). A database that cannot be reached shows a red banner instead of the tabs.
     """
+
+    children: tuple[Any, ...]  # ipywidgets' trait (ipywidgets ships no types)
 
     def __init__(self, db: Database | None = None) -> None:
         self.style = html(style_html(), "cl-style")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 from pymongo.database import Database
@@ -26,6 +26,9 @@ from .parts import (
     plural,
     show,
 )
+
+if TYPE_CHECKING:
+    from ..export.preview import Preview
 
 FORMATS = [
     ("json", "JSON", "Complete data with metadata"),
@@ -297,8 +300,8 @@ class ExportTab(w.VBox):
             return
         owner = change["owner"]
         for i, (_, check, _) in enumerate(self.rows):
-            if check is owner and i < len(self._page_ids) and self._page_ids[i]:
-                cid = self._page_ids[i]
+            cid = self._page_ids[i] if i < len(self._page_ids) else None
+            if check is owner and cid:
                 if change["new"]:
                     self.selected.add(cid)
                 else:
@@ -363,7 +366,8 @@ class ExportTab(w.VBox):
                 self.total_all = filtered.conversations
             elif not self.total_all:
                 self.total_all = preview(Filter(), db=self.db, page_size=1).conversations
-            listed = filtered
+            listed: Preview | None = filtered
+            stats: Preview | None
             if mode == "filtered":
                 stats = filtered
             elif mode == "all":
