@@ -98,7 +98,7 @@ def test_each_kind_of_error_has_its_own_code(db, tmp_path, capsys):
 
 
 def test_encrypted_archives_tell_a_missing_from_a_wrong_password(seeded_db, tmp_path, capsys):
-    res = export(None, "json", tmp_path / "secret.zip", {"password": "right"}, db=seeded_db)
+    res = export(None, "json", tmp_path / "secret.zip", options={"password": "right"}, db=seeded_db)
     assert "error [PASSWORD_REQUIRED]" in _error(capsys, ["validate", str(res.path)])
     assert "error [WRONG_PASSWORD]" in _error(capsys, ["validate", str(res.path), "--password", "wrong"])
     assert main(["validate", str(res.path), "--password", "right"]) == 0

@@ -24,7 +24,7 @@ def sample(e2e_db, tmp_path_factory):
     folder = tmp_path_factory.mktemp("rough")
     with mock.patch.dict(os.environ, e2e_db.env):
         plain = export({"tags": ["bug"]}, "json", folder / "team backup.json", db=e2e_db.db)
-        secret = export(None, "jsonl", folder / "locked.zip", {"password": "s3cret"}, db=e2e_db.db)
+        secret = export(None, "jsonl", folder / "locked.zip", options={"password": "s3cret"}, db=e2e_db.db)
     return plain.path, secret.path
 
 

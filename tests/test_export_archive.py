@@ -92,7 +92,7 @@ def test_explicit_path_is_honoured(seeded_db: Database, tmp_path) -> None:
     target = tmp_path / "out" / "mine.jsonl"
     res = export(None, "jsonl", target, db=seeded_db)
     assert res.path == target and _mode(target) == 0o600
-    zipped = export(None, "json", tmp_path / "out" / "mine.json", {"compress": True}, db=seeded_db)
+    zipped = export(None, "json", tmp_path / "out" / "mine.json", options={"compress": True}, db=seeded_db)
     assert zipped.path.name == "mine.json.zip"
     folder = export(None, "json", tmp_path / "out", db=seeded_db)
     assert folder.path.parent == tmp_path / "out" and folder.path.name.startswith("claudelens-export-")

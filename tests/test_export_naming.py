@@ -74,7 +74,7 @@ def test_csv_named_zip_and_compressed_names_are_zips(seeded_db, other_db, tmp_pa
     assert zipped.path == tmp_path / "team.zip" and _is_zip(zipped.path)
     with zipfile.ZipFile(zipped.path) as z:
         assert sorted(z.namelist()) == ["conversations.csv", "manifest.json", "messages.csv"]
-    asked = export(None, "csv", tmp_path / "team.csv", {"compress": True}, db=seeded_db)
+    asked = export(None, "csv", tmp_path / "team.csv", options={"compress": True}, db=seeded_db)
     assert asked.path.name == "team.csv.zip" and _is_zip(asked.path)
     assert import_file(zipped.path, db=other_db).inserted == 20
     _no_zip_under_another_name(tmp_path)
@@ -119,7 +119,7 @@ def test_parquet_named_x_parquet_is_a_folder_pandas_and_duckdb_read(seeded_db, o
 def test_parquet_with_one_table_is_one_parquet_file(seeded_db, other_db, tmp_path):
     duckdb = pytest.importorskip("duckdb")
     out = tmp_path / "m.parquet"
-    res = export(None, "parquet", out, {"tables": "messages"}, db=seeded_db)
+    res = export(None, "parquet", out, options={"tables": "messages"}, db=seeded_db)
     assert res.path == out and out.is_file() and out.read_bytes()[:4] == b"PAR1"
     assert pq.read_table(out).num_rows == 600
     assert duckdb.connect().execute(f"select count(distinct conversation_id) from '{out}'").fetchone()[0] == 20

@@ -10,7 +10,7 @@ from claudelens_nb.ui.parts import ProgressView
 
 def test_a_pdf_export_reports_every_conversation_and_real_totals(seeded_db, tmp_path):
     events: list[Progress] = []
-    res = export(None, "pdf", tmp_path / "all.pdf", {"chunk_size": 25}, progress=events.append, db=seeded_db)
+    res = export(None, "pdf", tmp_path / "all.pdf", options={"chunk_size": 25}, progress=events.append, db=seeded_db)
     exporting = [e.done for e in events if e.stage == "Exporting"]
     assert exporting == list(range(21))  # 0, 1, 2, ... 20: one step per conversation, not per chunk
     assert {e.total for e in events if e.stage == "Exporting"} == {20}
@@ -20,7 +20,7 @@ def test_a_pdf_export_reports_every_conversation_and_real_totals(seeded_db, tmp_
 
 def test_compressing_counts_bytes_and_the_widget_says_so(seeded_db, tmp_path):
     events: list[Progress] = []
-    export(None, "markdown", tmp_path / "all.md", {"compress": True}, progress=events.append, db=seeded_db)
+    export(None, "markdown", tmp_path / "all.md", options={"compress": True}, progress=events.append, db=seeded_db)
     compressing = [e for e in events if e.stage == "Compressing"]
     assert compressing and all(e.unit == "bytes" for e in compressing)
     view = ProgressView("cl-test")

@@ -83,7 +83,7 @@ def test_validate_reports_conflicts_and_writes_nothing(scenario):
 
 def test_skip_keeps_what_exists(scenario):
     s, db = scenario, scenario["db"]
-    result = import_file(s["path"], "skip", db=db)
+    result = import_file(s["path"], strategy="skip", db=db)
     assert (result.inserted, result.skipped, result.replaced, result.merged) == (1, 2, 0, 0)
     for cid in (s["a"]["id"], s["b"]["id"]):
         assert message_docs(db, cid) == s["stored"][cid]
@@ -97,7 +97,7 @@ def test_skip_keeps_what_exists(scenario):
 def test_replace_takes_the_imported_version(scenario):
     s, db = scenario, scenario["db"]
     aid, bid = s["a"]["id"], s["b"]["id"]
-    result = import_file(s["path"], "replace", db=db)
+    result = import_file(s["path"], strategy="replace", db=db)
     assert (result.inserted, result.replaced, result.skipped) == (1, 2, 0)
     docs = message_docs(db, aid)
     assert [d["uuid"] for d in docs] == [m["id"] for m in s["a"]["messages"]]
@@ -122,7 +122,7 @@ def test_replace_takes_the_imported_version(scenario):
 def test_merge_is_a_union_without_duplicates(scenario):
     s, db = scenario, scenario["db"]
     aid, bid = s["a"]["id"], s["b"]["id"]
-    result = import_file(s["path"], "merge", db=db)
+    result = import_file(s["path"], strategy="merge", db=db)
     assert (result.inserted, result.merged, result.skipped) == (1, 2, 0)
     assert result.messages_written == 2 + 30
     docs = message_docs(db, aid)
@@ -152,7 +152,7 @@ def test_merge_dedupes_by_content_and_keeps_newer_metadata_only(scenario, tmp_pa
     a["title"] = "An older title"
     a["updated_at"] = "2001-01-01T00:00:00.000Z"
     path = write_json(tmp_path / "older.json", [a])
-    result = import_file(path, "merge", db=db)
+    result = import_file(path, strategy="merge", db=db)
     assert result.merged == 1 and result.messages_written == 0
     assert message_docs(db, a["id"]) == s["stored"][a["id"]]
     assert session(db, a["id"]).get("title") == s["sessions"][a["id"]].get("title")
@@ -161,7 +161,7 @@ def test_merge_dedupes_by_content_and_keeps_newer_metadata_only(scenario, tmp_pa
 def test_per_conversation_choices(scenario):
     s, db = scenario, scenario["db"]
     aid, bid = s["a"]["id"], s["b"]["id"]
-    result = import_file(s["path"], "skip", {aid: "merge", bid: "replace"}, db=db)
+    result = import_file(s["path"], strategy="skip", per_conversation={aid: "merge", bid: "replace"}, db=db)
     assert (result.inserted, result.merged, result.replaced, result.skipped) == (1, 1, 1, 0)
     assert session(db, aid)["messageCount"] == 32
     job = db.import_jobs.find_one({})
@@ -171,29 +171,29 @@ def test_per_conversation_choices(scenario):
 
 def test_per_conversation_skip_overrides_the_default(scenario):
     s, db = scenario, scenario["db"]
-    result = import_file(s["path"], "replace", {s["a"]["id"]: "skip"}, db=db)
+    result = import_file(s["path"], strategy="replace", per_conversation={s["a"]["id"]: "skip"}, db=db)
     assert (result.replaced, result.skipped) == (1, 1)
     assert message_docs(db, s["a"]["id"]) == s["stored"][s["a"]["id"]]
 
 
 def test_bad_strategy_is_refused(scenario):
     with pytest.raises(ValidationFailed, match="choose skip, replace or merge"):
-        import_file(scenario["path"], "overwrite", db=scenario["db"])
+        import_file(scenario["path"], strategy="overwrite", db=scenario["db"])
     with pytest.raises(ValidationFailed, match="choose skip, replace or merge"):
-        import_file(scenario["path"], "skip", {"x": "nuke"}, db=scenario["db"])
+        import_file(scenario["path"], strategy="skip", per_conversation={"x": "nuke"}, db=scenario["db"])
 
 
 def test_dry_run_counts_and_writes_nothing(scenario):
     s, db = scenario, scenario["db"]
-    result = import_file(s["path"], "merge", dry_run=True, db=db)
+    result = import_file(s["path"], strategy="merge", dry_run=True, db=db)
     assert result.status == "dry_run" and (result.inserted, result.merged) == (1, 2)
     assert snapshot(db, bookkeeping=True) == s["before"]
 
 
 def test_job_document_and_history(scenario):
     s, db = scenario, scenario["db"]
-    first = import_file(s["path"], "skip", db=db)
-    second = import_file(s["path"], "merge", db=db)
+    first = import_file(s["path"], strategy="skip", db=db)
+    second = import_file(s["path"], strategy="merge", db=db)
     jobs = import_history(db=db)
     assert [j["job_id"] for j in jobs] == [second.job_id, first.job_id]
     job = jobs[0]

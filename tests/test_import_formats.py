@@ -94,7 +94,7 @@ def test_mapping_overrides_and_skip(db, tmp_path):
 def test_bad_mapping_target_is_refused(db, tmp_path):
     p = write_json(tmp_path / "m.json", [_conv()])
     with pytest.raises(ValidationFailed, match="unknown target"):
-        validate_file(p, {"title": "headline"}, db=db)
+        validate_file(p, mapping={"title": "headline"}, db=db)
 
 
 def test_missing_id_names_the_mapping(db, tmp_path):
@@ -103,7 +103,7 @@ def test_missing_id_names_the_mapping(db, tmp_path):
     p = write_json(tmp_path / "m.json", [conv])
     report = validate_file(p, db=db)
     assert not report.ok and "map a field to 'id'" in str(report.errors[0])
-    assert validate_file(p, {"key": "id"}, db=db).ok
+    assert validate_file(p, mapping={"key": "id"}, db=db).ok
 
 
 def test_jsonl_with_and_without_meta_and_kind_from_content(db, tmp_path):

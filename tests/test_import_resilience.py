@@ -49,10 +49,10 @@ def assert_whole_conversations(db) -> None:
 def test_rerunning_the_same_import_changes_nothing(db, tmp_path, strategy):
     path = tmp_path / "same.json"
     demo_file(path, 6, 20)
-    first = import_file(path, strategy, db=db)
+    first = import_file(path, strategy=strategy, db=db)
     assert first.inserted == 6
     after_first = snapshot(db)
-    second = import_file(path, strategy, db=db)
+    second = import_file(path, strategy=strategy, db=db)
     assert second.inserted == 0
     assert snapshot(db) == after_first
 

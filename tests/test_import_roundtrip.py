@@ -30,10 +30,10 @@ def _zip_members(path: Path, password: str | None = None) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_json_and_jsonl_round_trip_byte_for_byte(seeded_db, other_db, tmp_path, fmt):
-    first = export(None, fmt, tmp_path / f"first.{fmt}", PLAIN, db=seeded_db)
+    first = export(None, fmt, tmp_path / f"first.{fmt}", options=PLAIN, db=seeded_db)
     result = import_file(first.path, db=other_db)
     assert result.status == "completed" and result.inserted == 20 and result.messages_written == 600
-    second = export(None, fmt, tmp_path / f"second.{fmt}", PLAIN, db=other_db)
+    second = export(None, fmt, tmp_path / f"second.{fmt}", options=PLAIN, db=other_db)
     a, b = first.path.read_bytes(), second.path.read_bytes()
     assert _without_export_date(a) == _without_export_date(b)
     if fmt == "json":
@@ -53,13 +53,13 @@ def test_json_and_jsonl_round_trip_byte_for_byte(seeded_db, other_db, tmp_path, 
 @pytest.mark.parametrize("password", [None, "correct horse 🐎"])
 def test_zip_archives_round_trip(seeded_db, other_db, tmp_path, password):
     opts = {**PLAIN, "compress": True, "password": password}
-    first = export(None, "json", tmp_path / "first.zip", opts, db=seeded_db)
+    first = export(None, "json", tmp_path / "first.zip", options=opts, db=seeded_db)
     assert first.compressed and first.encrypted == bool(password)
     report = validate_file(first.path, password=password, db=other_db)
     assert report.ok and report.archive and report.encrypted == bool(password)
     assert report.kind == "json" and report.stats["messages"] == 600
     import_file(first.path, password=password, db=other_db)
-    second = export(None, "json", tmp_path / "second.zip", opts, db=other_db)
+    second = export(None, "json", tmp_path / "second.zip", options=opts, db=other_db)
     m1, m2 = _zip_members(first.path, password), _zip_members(second.path, password)
     (name,) = [n for n in m1 if n != "manifest.json"]
     assert _without_export_date(m1[name]) == _without_export_date(m2[n2 := next(
@@ -67,29 +67,29 @@ def test_zip_archives_round_trip(seeded_db, other_db, tmp_path, password):
 
 
 def test_csv_round_trip_gives_the_same_tables(seeded_db, other_db, tmp_path):
-    first = export(None, "csv", tmp_path / "first.zip", PLAIN, db=seeded_db)
+    first = export(None, "csv", tmp_path / "first.zip", options=PLAIN, db=seeded_db)
     report = validate_file(first.path, db=other_db)
     assert report.ok and report.kind == "csv" and report.stats["messages"] == 600
     import_file(first.path, db=other_db)
-    second = export(None, "csv", tmp_path / "second.zip", PLAIN, db=other_db)
+    second = export(None, "csv", tmp_path / "second.zip", options=PLAIN, db=other_db)
     t1, t2 = _zip_members(first.path), _zip_members(second.path)
     for table in ("conversations.csv", "messages.csv"):
         assert t1[table] == t2[table], table
 
 
 def test_messages_csv_alone_imports(seeded_db, other_db, tmp_path):
-    first = export(None, "csv", tmp_path / "messages.csv", {**PLAIN, "csv_tables": "messages"},
+    first = export(None, "csv", tmp_path / "messages.csv", options={**PLAIN, "csv_tables": "messages"},
                    db=seeded_db)
     assert first.path.suffix == ".csv"
     result = import_file(first.path, db=other_db)
     assert result.inserted == 20 and result.messages_written == 600
-    second = export(None, "csv", tmp_path / "again.csv", {**PLAIN, "csv_tables": "messages"},
+    second = export(None, "csv", tmp_path / "again.csv", options={**PLAIN, "csv_tables": "messages"},
                     db=other_db)
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
 def test_project_ids_survive_the_round_trip(seeded_db, other_db, tmp_path):
-    first = export(None, "json", tmp_path / "p.json", PLAIN, db=seeded_db)
+    first = export(None, "json", tmp_path / "p.json", options=PLAIN, db=seeded_db)
     import_file(first.path, db=other_db)
     src = {p["path"]: p["_id"] for p in seeded_db.projects.find({})}
     dst = {p["path"]: p["_id"] for p in other_db.projects.find({})}
@@ -97,7 +97,7 @@ def test_project_ids_survive_the_round_trip(seeded_db, other_db, tmp_path):
 
 
 def test_zip_member_names_do_not_decide_the_kind(seeded_db, other_db, tmp_path):
-    first = export(None, "jsonl", tmp_path / "x.jsonl", PLAIN, db=seeded_db)
+    first = export(None, "jsonl", tmp_path / "x.jsonl", options=PLAIN, db=seeded_db)
     disguised = tmp_path / "disguised.zip"
     with zipfile.ZipFile(disguised, "w") as zf:
         zf.write(first.path, "export.json")  # JSONL content under a .json name

@@ -126,7 +126,7 @@ def test_round_trip_claude_code_export_json_import(db, other_db, tmp_path):
     folder = DATA / "claude-code" / "projects"
     claudelens_nb.import_file(folder, db=db)
     out = claudelens_nb.export(None, "json", tmp_path / "all.json",
-                               {"remove_secrets": False}, db=db)
+                               options={"remove_secrets": False}, db=db)
     assert out.conversations == 3 and out.messages == 19
     result = claudelens_nb.import_file(out.path, db=other_db)
     assert (result.status, result.inserted, result.failed) == ("completed", 3, 0)

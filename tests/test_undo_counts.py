@@ -17,7 +17,7 @@ def _messages(db) -> dict[str, dict]:
 def test_undoing_a_merge_that_added_nothing_restores_nothing(seeded_db, tmp_path):
     src = export(None, "json", tmp_path / "all.json", db=seeded_db).path
     before = _messages(seeded_db)
-    result = import_file(src, "merge", db=seeded_db)
+    result = import_file(src, strategy="merge", db=seeded_db)
     assert (result.merged, result.messages_written) == (20, 0)
     counts = undo_import(result.job_id, db=seeded_db)
     assert counts == {"removed_sessions": 0, "removed_messages": 0, "restored_sessions": 0,
@@ -28,7 +28,7 @@ def test_undoing_a_merge_that_added_nothing_restores_nothing(seeded_db, tmp_path
 
 def test_undoing_a_replace_counts_the_messages_it_put_back(seeded_db, tmp_path):
     plain = {"remove_secrets": False}  # else the demo's fake keys come back redacted: a real change
-    data = json.loads(export(None, "json", tmp_path / "all.json", plain, db=seeded_db).path.read_text())
+    data = json.loads(export(None, "json", tmp_path / "all.json", options=plain, db=seeded_db).path.read_text())
     conv = data["conversations"][0]
     conv["messages"][0]["content"] = "edited by the import"
     added = {**conv["messages"][1], "id": "new-message-1", "content": "added by the import"}
@@ -37,7 +37,7 @@ def test_undoing_a_replace_counts_the_messages_it_put_back(seeded_db, tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(data))
     before = _messages(seeded_db)
-    result = import_file(path, "replace", db=seeded_db)
+    result = import_file(path, strategy="replace", db=seeded_db)
     assert result.replaced == 1
     counts = undo_import(result.job_id, db=seeded_db)
     assert (counts["restored_sessions"], counts["restored_messages"], counts["removed_messages"]) == (1, 1, 1)

@@ -278,7 +278,7 @@ def test_upstreams_app_shows_what_we_imported(world: World) -> None:
 
 
 def test_upstreams_importer_accepts_our_json_export(world: World, tmp_path: Path) -> None:
-    out = claudelens_nb.export(None, "json", tmp_path / "ours.json", {"remove_secrets": False},
+    out = claudelens_nb.export(None, "json", tmp_path / "ours.json", options={"remove_secrets": False},
                                db=connection.connect(world.uri, world.ours.name))
     target = f"{world.up.name}_imp"
     harness.db_init(world.uri, target, world.home)

@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     flt, options = filter_from_args(args), options_from_args(args)
     db = database(args)
     with TqdmProgress(disable=args.quiet, unit="conversations") as bar:
-        result = export(flt, args.format, args.output, options, progress=bar, db=db)
+        result = export(flt, args.format, args.output, options=options, progress=bar, db=db)
     extra = ", encrypted" if result.encrypted else (", zipped" if result.compressed else "")
     where = str(result.path)
     if result.path.is_dir():

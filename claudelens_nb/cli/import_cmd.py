@@ -147,7 +147,7 @@ def print_warnings(result) -> None:  # noqa: ANN001 - an ImportResult
 def run_validate(args: argparse.Namespace) -> int:
     from ..imports import validate_file
 
-    report = validate_file(args.path, _pairs(args.map, "--map"), password=password(args),
+    report = validate_file(args.path, mapping=_pairs(args.map, "--map"), password=password(args),
                            db=database(args))
     print_report(report)
     return 0 if report.ok else 1
@@ -180,8 +180,8 @@ def run_import(args: argparse.Namespace) -> int:
     with TqdmProgress(disable=args.quiet, unit="conv") as bar:
         try:
             result = import_file(
-                path, args.strategy, _pairs(args.on_conflict, "--on-conflict"),
-                _pairs(args.map, "--map"), args.dry_run, bar, password=password(args), db=db,
+                path, strategy=args.strategy, per_conversation=_pairs(args.on_conflict, "--on-conflict"),
+                mapping=_pairs(args.map, "--map"), dry_run=args.dry_run, progress=bar, password=password(args), db=db,
                 owner=args.owner,
             )
         except ClaudeLensError:

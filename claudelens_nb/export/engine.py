@@ -101,10 +101,10 @@ def export(
     flt: Filter | dict | None,
     format: str,
     path: str | Path | None = None,
+    *,
     options: ExportOptions | dict | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-    *,
     db: Database | None = None,
     owner: str | None = None,
 ) -> ExportResult:

@@ -65,8 +65,8 @@ def _check_strategies(strategy: str | None, per_conversation: Mapping[str, str] 
 
 def validate_file(
     path: str | Path,
-    mapping: Mapping[str, str] | None = None,
     *,
+    mapping: Mapping[str, str] | None = None,
     password: str | None = None,
     db: Database | None = None,
     limits: Limits | None = None,
@@ -94,13 +94,13 @@ def _summary(report: ValidationReport, limit: int = 10) -> str:
 
 def import_file(
     path: str | Path,
-    strategy: str | None = "skip",
+    *,
+    strategy: str | None = None,
     per_conversation: Mapping[str, str] | None = None,
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-    *,
     password: str | None = None,
     db: Database | None = None,
     source_name: str | None = None,
@@ -116,8 +116,10 @@ def import_file(
     `owner` (a user's id, name, email or API key in upstream's `users`) owns the projects
     written; by default the database's only user, if it has exactly one.
 
-    `strategy=None` takes the source's default: merge for Claude Code transcripts (so a
-    re-import after sessions grew adds just the new messages), skip for everything else.
+    `strategy` (skip, replace, merge) is for conversations that exist already; left out, the
+    source's default (`default_strategy`, the one place it is said, for the CLI and the
+    dashboard too): merge for Claude Code transcripts (so a re-import after sessions grew
+    adds just the new messages), skip for everything else.
     """
     per = _check_strategies(strategy, per_conversation)
     user = check_mapping(mapping)

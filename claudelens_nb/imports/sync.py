@@ -88,7 +88,7 @@ def sync_claude_code(
     src = Source(claude_code.KIND, "json", root.name, plan.bytes_to_read, digest.hexdigest())
     first_new: dict[str, datetime] = {}
     src._items = lambda report: _items(root, plan.windows, stored, first_new, report)
-    result = import_file(root, "merge", progress=progress, cancel=cancel, db=db, owner=owner,
+    result = import_file(root, strategy="merge", progress=progress, cancel=cancel, db=db, owner=owner,
                          source=src)
     if result.status == "completed":  # sessions new to the database were read whole
         settle_responses(db, {sid: t for sid, t in first_new.items() if sid in existed})
@@ -153,7 +153,7 @@ def settle_responses(db: Database, since: Mapping[str, datetime]) -> int:
     for coll, ops in cleared.items():
         db[coll].bulk_write(ops, ordered=False)
     for sid in touched:
-        docs = [d for c in names.message_collection_names(db) for d in db[c].find(
+        msgs = [d for c in names.message_collection_names(db) for d in db[c].find(
             {"sessionId": sid}, {"costUsd": 1, "timestamp": 1, "usage": 1, "type": 1})]
-        db[names.SESSIONS].update_one({"sessionId": sid}, {"$set": records.session_stats(docs)})
+        db[names.SESSIONS].update_one({"sessionId": sid}, {"$set": records.session_stats(msgs)})
     return sum(len(ops) for ops in cleared.values())

@@ -8,7 +8,7 @@ import hashlib
 from bson import ObjectId
 from pymongo.database import Database
 
-from ..errors import ImportFileError
+from ..errors import ErrorCode, ImportFileError
 
 USERS = "users"
 
@@ -35,5 +35,5 @@ def resolve_owner(db: Database, owner: str | None = None) -> ObjectId | None:
     if doc is None:
         raise ImportFileError(
             f"owner {owner!r}: no user with that id, user name, email or API key in "
-            f"'{db.name}.{USERS}'", code="UNKNOWN_OWNER")
+            f"'{db.name}.{USERS}'", code=ErrorCode.UNKNOWN_OWNER)
     return doc["_id"]

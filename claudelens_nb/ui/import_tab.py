@@ -62,6 +62,8 @@ def _label(target: str) -> str:
 class ImportProgress(ProgressView):
     """ProgressView plus the stage chips and the `x of N conversations imported` line."""
 
+    children: tuple[Any, ...]  # ipywidgets' trait (ipywidgets ships no types)
+
     def __init__(self) -> None:
         super().__init__("cl-import-progress")
         self.stages = html("", "cl-import-stages")
@@ -250,7 +252,7 @@ class ImportTab(w.VBox):
             return
 
         def work() -> Any:
-            return validate_file(path, mapping, password=password, db=self.db, source_name=name)
+            return validate_file(path, mapping=mapping, password=password, db=self.db, source_name=name)
 
         def failed(exc: BaseException) -> None:
             self.report = None
