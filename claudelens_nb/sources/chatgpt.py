@@ -21,6 +21,7 @@ from ..reading import ReadReport
 from ..security import DEFAULT_LIMITS, Limits
 from . import threads
 from .content import (
+    as_list,
     as_map,
     as_str,
     chat_conversation,
@@ -59,7 +60,7 @@ def content_text(content: Any) -> str:
         lang = "" if lang == "unknown" else lang
         return f"```{lang}\n{as_str(content.get('text')) or ''}\n```"
     if ct == "thoughts":
-        thoughts = content.get("thoughts") if isinstance(content.get("thoughts"), list) else []
+        thoughts = as_list(content.get("thoughts"))
         texts = [as_str(as_map(t).get("content")) or as_str(as_map(t).get("summary")) for t in thoughts]
         body = "\n\n".join(t for t in texts if t)
         return f"[Thinking]\n{body}" if body else ""

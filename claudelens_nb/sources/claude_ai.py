@@ -20,6 +20,7 @@ from ..reading import ReadReport
 from ..security import DEFAULT_LIMITS, Limits
 from . import threads
 from .content import (
+    as_list,
     as_map,
     as_str,
     chat_conversation,
@@ -42,9 +43,10 @@ def message_text(msg: Mapping[str, Any]) -> str:
     blocks = msg.get("content")
     text = flatten(blocks, tools_inline=True) if isinstance(blocks, list) and blocks else ""
     if not text:
-        text = msg.get("text") if isinstance(msg.get("text"), str) else ""
-    attachments = msg.get("attachments") if isinstance(msg.get("attachments"), list) else []
-    files = msg.get("files") if isinstance(msg.get("files"), list) else []
+        given = msg.get("text")
+        text = given if isinstance(given, str) else ""
+    attachments = as_list(msg.get("attachments"))
+    files = as_list(msg.get("files"))
     names = [f"[Attachment: {as_str(a.get('file_name')) or 'unnamed'}]"
              for a in attachments if isinstance(a, Mapping)]
     names += [f"[File: {as_str(f.get('file_name')) or as_str(f.get('file_uuid')) or 'unnamed'}]"
@@ -95,7 +97,8 @@ def _conversation(obj: Mapping[str, Any], file: str, n: int,
         if not isinstance(msg, Mapping):
             report.warning(f"message {i} is not an object; skipped", file=file, record=cid)
             continue
-        mid = msg.get("uuid") if isinstance(msg.get("uuid"), str) else f"{cid}:{i}"
+        uuid = msg.get("uuid")
+        mid = uuid if isinstance(uuid, str) else f"{cid}:{i}"
         if mid in by_id:
             report.warning(f"message {mid} is listed twice; the first is kept", file=file, record=cid)
             continue

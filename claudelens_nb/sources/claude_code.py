@@ -109,7 +109,7 @@ def _plan(entries: list[archive.Entry], report: ReadReport) -> _Plan:
     plan = _Plan(entries)
     first_raw: dict[str, bytes] = {}
     for index, entry in enumerate(entries):
-        counts: Counter = Counter()
+        counts: Counter[str] = Counter()
         titles: list[tuple[str | None, str, str]] = []
         with entry.open() as fh:
             for raw in fh:
@@ -129,9 +129,10 @@ def _plan(entries: list[archive.Entry], report: ReadReport) -> _Plan:
         owner = stem if stem in counts else (counts.most_common(1)[0][0] if counts else None)
         if owner:
             plan.home[entry.name] = owner
-        for sid, key, text in titles:
-            if sid or owner:
-                plan.titles[sid or owner][key] = text  # type: ignore[index]
+        for title_sid, key, text in titles:
+            target = title_sid or owner
+            if target:
+                plan.titles[target][key] = text
     for sid, stamp in first_raw.items():
         ts = parse_time(stamp.decode("ascii", "replace"))
         if ts is not None:

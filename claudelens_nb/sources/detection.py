@@ -9,12 +9,15 @@ import zipfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import ijson
 
 from ..errors import ImportFileError
 from ..security import DEFAULT_LIMITS, Limits, open_zip
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 JSONL_PEEK_BYTES = 8 * 1024 * 1024
 JSONL_PEEK_LINES = 200
@@ -33,9 +36,10 @@ class _Budget(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         if self.left <= 0:
             return 0
+        buf = memoryview(buffer).cast("B")
         data = self.raw.read(min(len(buf), self.left))
         n = len(data)
         buf[:n] = data
@@ -128,6 +132,10 @@ def stream_kind(opener: Callable[[], IO[bytes]]) -> str | None:
     return kind or ("claude_code" if weak else None)
 
 
+def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
+
+
 def _zip_kind(path: Path, limits: Limits) -> str | None:
     # The zip defence refuses a hostile archive (detect then answers None) and bounds the peeks.
     with open_zip(path, limits=limits) as guard:
@@ -154,7 +162,7 @@ def _dir_kind(path: Path) -> str | None:
         names = sorted(f for f in files if f.lower().endswith((".jsonl", ".json")))
         names.sort(key=lambda f: f != "conversations.json")
         for name in names:
-            kind = stream_kind(lambda p=Path(root, name): p.open("rb"))
+            kind = stream_kind(_file_opener(Path(root, name)))
             if kind:
                 return kind
             seen += 1
