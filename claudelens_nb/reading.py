@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,16 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+class Where(TypedDict, total=False):
+    """Where a problem is: Problem's location fields, given by keyword to ReadReport."""
+
+    file: str | None
+    line: int | None
+    record: str | None
+    field: str | None
+    code: str | None
+
+
 @dataclass
 class ReadReport:
     """Filled in by a reader while it yields canonical conversations."""
@@ -37,11 +48,11 @@ class ReadReport:
     files: int = 0
     lines: int = 0
 
-    def error(self, message: str, **where: object) -> None:
-        self.problems.append(Problem(message, severity="error", **where))  # type: ignore[arg-type]
+    def error(self, message: str, **where: Unpack[Where]) -> None:
+        self.problems.append(Problem(message, severity="error", **where))
 
-    def warning(self, message: str, **where: object) -> None:
-        self.problems.append(Problem(message, severity="warning", **where))  # type: ignore[arg-type]
+    def warning(self, message: str, **where: Unpack[Where]) -> None:
+        self.problems.append(Problem(message, severity="warning", **where))
 
     @property
     def errors(self) -> list[Problem]:

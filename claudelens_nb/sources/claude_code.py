@@ -208,12 +208,12 @@ def _parse_line(raw: bytes, file: str, number: int,
         ts = parse_time(obj.get("timestamp"))
         if ts is None:
             missing.append("timestamp")
-        if missing:
+        if missing or ts is None:  # (ts None is in missing)
             uid = obj.get("uuid") if isinstance(obj.get("uuid"), str) else None
             report.warning(f"{kind} line without a valid {', '.join(missing)}; line skipped",
                            file=file, line=number, record=uid)
             return None
-        return obj, ts  # type: ignore[return-value]
+        return obj, ts
     if kind == "summary" or kind in TITLE_KINDS:
         pass  # taken in the first pass
     elif kind in SKIPPED_KINDS:
