@@ -53,11 +53,12 @@ print("after the session grew:", grown.messages_written, "new message written;",
 """),
 ("md", """
 ## Sessions per project
-The project comes from each session's working directory (`cwd`), not from Claude Code's
-encoded folder name.
+As upstream ClaudeLens's own sync does, the project is the Claude projects folder a transcript
+lies in (its path), named from the folder (`-home-dev-src-project-3` gives `3`); each
+message keeps its working directory in `cwd`.
 """),
 ("code", """
-ingested = cl.Filter(projects=[f"/home/dev/src/project-{i}" for i in range(10)])
+ingested = cl.Filter(projects=[str(p.resolve()) for p in projects.iterdir() if p.is_dir()])
 sessions = cl.load_sessions(ingested)
 messages = cl.load_messages(ingested)
 (sessions.groupby("project_name")
