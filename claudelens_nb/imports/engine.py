@@ -8,6 +8,7 @@ already present; "Finalizing" refreshes project stats and closes the job.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -194,6 +195,8 @@ def import_file(
             status = "cancelled"
         except BaseException as exc:
             pipe.close()
+            with contextlib.suppress(Exception):
+                writer.finish_indexes()
             writer.counts.errors.append(
                 str(exc) if isinstance(exc, ClaudeLensError) else f"{type(exc).__name__}: {exc}")
             jobs.finish(db, job_id, "failed", writer.counts.as_dict(), writer.counts.errors)
@@ -201,6 +204,7 @@ def import_file(
             raise
         pipe.close()
         emit(tell, "Finalizing", 0, 1)
+        writer.finish_indexes()
         facts.invalidate(db)
         refresh_project_stats(db, writer.touched_projects)
         jobs.finish(db, job_id, status, writer.counts.as_dict(), writer.counts.errors)

@@ -29,7 +29,7 @@ from ..progress import CancelToken
 from ..sources.claude_code_shape import project_description
 from ..store import collections as names
 from ..store import validation
-from ..store.schema import collection_for_write
+from ..store.schema import collection_for_write, ensure_message_indexes
 from .model import Counts
 
 IMPORT_UNDO = "import_undo"
@@ -96,6 +96,7 @@ class Writer:
         self.strategy = strategy
         self.per_conversation = dict(per_conversation)
         self.single = names.uses_single_collection(db)
+        self.created: set[str] = set()  # message collections made here: indexed at the end
         self.pending: list[dict[str, Any]] = []
         self.pending_messages = 0
         self.counts = Counts()
@@ -121,7 +122,13 @@ class Writer:
     # ------------------------------------------------------------ planning
 
     def _coll(self, ts: datetime) -> str:
-        return collection_for_write(self.db, ts, single=self.single).name
+        return collection_for_write(self.db, ts, single=self.single, created=self.created).name
+
+    def finish_indexes(self) -> None:
+        """Build the full index set on the message collections this import created."""
+        for name in sorted(self.created):
+            ensure_message_indexes(self.db[name])
+        self.created.clear()
 
     def _project(self, rec: Mapping[str, Any], created: list[dict[str, Any]]) -> Any:
         path = rec.get("project_path")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.database import Database
@@ -24,10 +26,17 @@ MESSAGE_INDEXES = (
 )
 
 
-def ensure_message_indexes(coll: Collection) -> None:
+# What a writer needs while it writes (uuid uniqueness, a session's messages); an import
+# builds the rest once it is done in the collections it created (`pending_indexes`):
+# building them once is faster than keeping them current through every insert.
+WRITE_INDEXES = MESSAGE_INDEXES[:2]
+
+
+def ensure_message_indexes(coll: Collection, *, for_writing: bool = False) -> None:
     """The indexes upstream ClaudeLens puts on every message collection (default names)."""
+    wanted = WRITE_INDEXES if for_writing else MESSAGE_INDEXES
     coll.create_indexes([IndexModel(keys, unique=unique) if unique else IndexModel(keys)
-                         for keys, unique in MESSAGE_INDEXES])
+                         for keys, unique in wanted])
 
 
 def ensure_schema(db: Database, *, force: bool = False) -> None:
@@ -49,11 +58,22 @@ def ensure_schema(db: Database, *, force: bool = False) -> None:
         state.schema_ready.add(key)
 
 
-def collection_for_write(db: Database, ts, *, single: bool | None = None) -> Collection:
-    """`collections.collection_for`, with the message indexes ensured on first use."""
+def collection_for_write(db: Database, ts: Any, *, single: bool | None = None,
+                         created: set[str] | None = None) -> Collection:
+    """`collections.collection_for`, with the message indexes ensured on first use.
+
+    With `created` (a bulk writer's set), a collection that does not exist yet gets only
+    WRITE_INDEXES and its name is added to `created`: the writer builds the rest at its end
+    with `ensure_message_indexes` (ensure_schema does, should the writer die first).
+    """
     coll = names.collection_for(db, ts, single=single)
     key = (*state.db_key(db), coll.name)
-    if key not in state.indexed:
+    if key in state.indexed:
+        return coll
+    if created is not None and coll.name not in db.list_collection_names(filter={"name": coll.name}):
+        ensure_message_indexes(coll, for_writing=True)
+        created.add(coll.name)
+    else:
         ensure_message_indexes(coll)
-        state.indexed.add(key)
+    state.indexed.add(key)
     return coll
