@@ -117,3 +117,21 @@ def test_new_file_in_a_synced_folder(db, tmp_path: Path) -> None:
     res = sync_claude_code(root, db=db)
     assert (res.inserted, res.files) == (1, {"new": 1, "unchanged": 2})
     assert db[names.SESSIONS].count_documents({}) == 3
+
+
+def test_last_line_without_newline(db, other_db, fixtures_dir: Path, tmp_path: Path) -> None:
+    """session_b.jsonl ends without a newline: that whole last line is imported, and a line
+    appended right after it (no newline between) is read from there."""
+    root = tmp_path / "projects"
+    (root / "-tmp").mkdir(parents=True)
+    src = fixtures_dir / "claude-code-log" / "session_b.jsonl"
+    f = root / "-tmp" / "session_b.jsonl"
+    f.write_bytes(src.read_bytes())
+    assert not src.read_bytes().endswith(b"\n")
+    first = sync_claude_code(root, db=db)
+    assert first.messages_written == import_file(src, db=other_db).messages_written == 3
+    with f.open("a") as fh:
+        fh.write(_line(user("b-more", "session_b", "2025-06-14T12:05:00Z", "more")))
+    grown = sync_claude_code(root, db=db)
+    assert (grown.files, grown.messages_written, grown.warnings) == ({"grown": 1}, 1, 0)
+    assert db[names.SESSIONS].find_one({"sessionId": "session_b"})["messageCount"] == 4

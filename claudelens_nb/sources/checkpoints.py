@@ -5,13 +5,15 @@ offset (the end of the last complete line imported) and a hash of its head. Plan
 only stats files: one whose size and mtime match its checkpoint is not opened at all. A file
 that grew with the same head is read from its offset; a truncated or rewritten one (size
 below the offset, another head, or a new mtime at the same size) is read whole again. A last
-line without its newline is left for the next sync (Claude Code may be writing it).
+line without its newline is left for the next sync (Claude Code may be writing it), unless it
+is one whole JSON object already.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,18 +100,32 @@ def _head_hash(path: Path, n: int) -> str:
 
 
 def complete_end(path: Path, size: int, floor: int = 0) -> int:
-    """The offset just after the last newline at or below `size` (`floor` if none after it)."""
+    """Where the complete lines at or below `size` end (`floor` if none after it).
+
+    That is just after the last newline, or `size` when the bytes after that newline are one
+    whole JSON object already (a finished file whose last line has no newline); anything else
+    after the last newline is a line still being written.
+    """
     with path.open("rb") as fh:
-        pos = size
+        end, pos = floor, size
         while pos > floor:
             step = min(_TAIL_STEP, pos - floor)
             fh.seek(pos - step)
             chunk = fh.read(step)
             i = chunk.rfind(b"\n")
             if i >= 0:
-                return pos - step + i + 1
+                end = pos - step + i + 1
+                break
             pos -= step
-    return floor
+        if end < size:
+            fh.seek(end)
+            try:
+                whole = isinstance(json.loads(fh.read(size - end)), dict)
+            except ValueError:
+                whole = False
+            if whole:
+                return size
+    return end
 
 
 def plan(db: Database, root: Path) -> SyncPlan:
