@@ -135,3 +135,23 @@ def test_last_line_without_newline(db, other_db, fixtures_dir: Path, tmp_path: P
     grown = sync_claude_code(root, db=db)
     assert (grown.files, grown.messages_written, grown.warnings) == ({"grown": 1}, 1, 0)
     assert db[names.SESSIONS].find_one({"sessionId": "session_b"})["messageCount"] == 4
+
+
+def test_undone_sync_is_read_again(db, tmp_path: Path) -> None:
+    from claudelens_nb import undo_import
+
+    root, f = _project(tmp_path)
+    first = sync_claude_code(root, db=db)
+    with f.open("a") as fh:
+        fh.write(_line(user("s1-more", "s1", "2025-07-01T10:09:00.000Z", "more")))
+    grown = sync_claude_code(root, db=db)
+    assert grown.messages_written == 1
+    undo_import(grown.job_id, db=db)
+    assert "s1-more" not in _messages(db)
+    again = sync_claude_code(root, db=db)
+    assert again.files == {"undone": 1, "unchanged": 1} and again.messages_written == 1
+    assert "s1-more" in _messages(db)
+    undo_import(first.job_id, db=db)
+    undo_import(again.job_id, db=db)
+    assert sync_claude_code(root, db=db).files == {"undone": 2}
+    assert len(_messages(db)) == 6 and sync_claude_code(root, db=db).status == "unchanged"

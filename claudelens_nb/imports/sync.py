@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.database import Database
 
@@ -92,7 +93,7 @@ def sync_claude_code(
                          source=src)
     if result.status == "completed":  # sessions new to the database were read whole
         settle_responses(db, {sid: t for sid, t in first_new.items() if sid in existed})
-        checkpoints.save(db, todo)
+        checkpoints.save(db, todo, ObjectId(result.job_id) if result.job_id else None)
     return SyncResult(**asdict(result), files=plan.counts(), bytes_read=plan.bytes_to_read)
 
 

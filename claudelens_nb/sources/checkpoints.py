@@ -20,14 +20,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 from pymongo import UpdateOne
 from pymongo.database import Database
 
+from ..store import collections as names
 from . import archive
 
 COLLECTION = "sync_checkpoints"
+JOBS_KEPT = 200
 HEAD_BYTES = 4096
 _TAIL_STEP = 64 * 1024
 
@@ -40,7 +42,7 @@ class FileState:
     path: Path
     size: int
     mtime_ns: int
-    state: str  # new / unchanged / grown / truncated / rewritten / waiting
+    state: str  # new / unchanged / grown / truncated / rewritten / undone / waiting
     start: int = 0
     end: int = 0  # just after the last complete line
     head_sha256: str = ""  # of the first head_len bytes, taken when planned
@@ -60,7 +62,8 @@ class SyncPlan:
 
     @property
     def to_read(self) -> list[FileState]:
-        return [f for f in self.files if f.state in ("new", "grown", "truncated", "rewritten")]
+        return [f for f in self.files
+                if f.state in ("new", "grown", "truncated", "rewritten", "undone")]
 
     @property
     def windows(self) -> dict[str, tuple[int, int]]:
@@ -138,11 +141,14 @@ def plan(db: Database, root: Path) -> SyncPlan:
     for i in range(0, len(keys), 1000):
         for cp in db[COLLECTION].find({"_id": {"$in": keys[i:i + 1000]}}):
             stored[cp["_id"]] = cp
+    undone = _undone_jobs(db, {j for cp in stored.values() for j in cp.get("jobs", ())})
     for name, path in listed:
         st = path.stat()
         f = FileState(name, path, st.st_size, st.st_mtime_ns, "new")
         cp = stored.get(str(path))
-        if cp is not None and cp["size"] == f.size and cp["mtime_ns"] == f.mtime_ns:
+        if cp is not None and undone.intersection(cp.get("jobs", ())):
+            f.state = "undone"  # an import of its lines was undone: read it all again
+        elif cp is not None and cp["size"] == f.size and cp["mtime_ns"] == f.mtime_ns:
             f.state, f.start, f.end = "unchanged", cp["offset"], cp["offset"]
         elif cp is not None and f.size < cp["offset"]:
             f.state = "truncated"
@@ -161,14 +167,32 @@ def plan(db: Database, root: Path) -> SyncPlan:
     return out
 
 
-def save(db: Database, done: Iterable[FileState]) -> None:
-    """Record that each file was imported up to its `end`."""
+def _undone_jobs(db: Database, job_ids: set[Any]) -> set[Any]:
+    ids = sorted(job_ids, key=str)
+    out: set[Any] = set()
+    for i in range(0, len(ids), 1000):
+        out.update(j["_id"] for j in db[names.IMPORT_JOBS].find(
+            {"_id": {"$in": ids[i:i + 1000]}, "status": "undone"}, {"_id": 1}))
+    return out
+
+
+def save(db: Database, done: Iterable[FileState], job_id: Any = None) -> None:
+    """Record that each file was imported up to its `end`, by import job `job_id`.
+
+    The checkpoint keeps the last JOBS_KEPT jobs that read the file: when one of them is
+    undone, the next sync reads the file whole again.
+    """
     now = datetime.now(UTC)
     ops = []
     for f in done:
-        ops.append(UpdateOne({"_id": str(f.path)}, {"$set": {
+        update: dict[str, Any] = {"$set": {
             "size": f.size, "mtime_ns": f.mtime_ns, "offset": f.end, "head_len": f.head_len,
-            "head_sha256": f.head_sha256, "synced_at": now}}, upsert=True))
+            "head_sha256": f.head_sha256, "synced_at": now}}
+        if f.start == 0:
+            update["$set"]["jobs"] = [job_id] if job_id is not None else []
+        elif job_id is not None:
+            update["$push"] = {"jobs": {"$each": [job_id], "$slice": -JOBS_KEPT}}
+        ops.append(UpdateOne({"_id": str(f.path)}, update, upsert=True))
     for i in range(0, len(ops), 1000):
         db[COLLECTION].bulk_write(ops[i:i + 1000], ordered=False)
 
