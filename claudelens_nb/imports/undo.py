@@ -38,10 +38,13 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
     touched: set[Any] = set()
     snapshots: dict[str, dict[str, Any]] = {}
     snapshot_msgs: dict[str, list[dict[str, Any]]] = {}
+    kept: set[str] = set()  # merged sessions: their stored messages were never changed
     undo_docs = list(db[IMPORT_UNDO].find({"job_id": jid}).sort([("seq", DESCENDING), ("_id", DESCENDING)]))
     for u in undo_docs:
         if u["type"] == "session":
             snapshots[u["sessionId"]] = u["doc"]
+            if u.get("messages_kept"):
+                kept.add(u["sessionId"])
         elif u["type"] == "messages":
             snapshot_msgs.setdefault(u["sessionId"], []).extend(u["docs"])
     colls = names.message_collection_names(db)
@@ -50,7 +53,7 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
             continue
         for entry in u.get("inserted", []):
             sid = entry["sessionId"]
-            if sid in snapshots:
+            if sid in snapshots and sid not in kept:
                 continue  # restored below from its snapshot
             for part in entry.get("messages", []):
                 res = db[part["coll"]].delete_many({"sessionId": sid, "uuid": {"$in": part["uuids"]}})
@@ -66,7 +69,8 @@ def undo_import(job_id: str, *, db: Database | None = None) -> dict[str, int]:
             touched.add(current.get("projectId"))
         # Only what the import changed is put back, and counted: a merge that added nothing
         # restores nothing.
-        removed, restored = _restore_messages(db, colls, sid, snapshot_msgs.get(sid, []))
+        removed, restored = (0, 0) if sid in kept else _restore_messages(
+            db, colls, sid, snapshot_msgs.get(sid, []))
         counts["removed_messages"] += removed
         counts["restored_messages"] += restored
         if current != session:

@@ -71,6 +71,11 @@ class _Batch:
 _COUNT_OF = {"insert": "inserted", "replace": "replaced", "merge": "merged"}
 
 
+# What a merge reads of the stored messages: de-duplication and the session's figures.
+MERGE_FIELDS = {"uuid": 1, "sessionId": 1, "contentHash": 1, "type": 1, "timestamp": 1,
+                "costUsd": 1, "usage": 1}
+
+
 def _merge_key(doc: Mapping[str, Any]) -> tuple[Any, ...]:
     return (doc.get("type"), doc.get("content"), doc.get("timestamp"))
 
@@ -171,6 +176,23 @@ class Writer:
                    stats={"message_count": 0, "session_count": 0})
         return doc
 
+    def _merge_keys(self, existing: list[tuple[str, dict[str, Any]]],
+                    incoming: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+        """(type, content, timestamp) of the stored messages an incoming one could repeat:
+        texts are fetched only for those whose type and time match an incoming message's."""
+        wanted = {(d.get("type"), d.get("timestamp")) for d in incoming}
+        by_coll: dict[str, list[Any]] = {}
+        for c, d in existing:
+            if (d.get("type"), d.get("timestamp")) in wanted:
+                by_coll.setdefault(c, []).append(d["_id"])
+        keys = set()
+        for c, ids in by_coll.items():
+            for i in range(0, len(ids), BATCH_MESSAGES):
+                for d in self.db[c].find({"_id": {"$in": ids[i:i + BATCH_MESSAGES]}},
+                                         {"type": 1, "content": 1, "timestamp": 1}):
+                    keys.add(_merge_key(d))
+        return keys
+
     def _plan(self) -> list[_Plan]:
         recs = self.pending
         ids = [r["id"] for r in recs]
@@ -182,11 +204,16 @@ class Writer:
             else:
                 action = "insert"
             plans.append(_Plan(r, action, existing=existing.get(r["id"])))
-        touched = [p.record["id"] for p in plans if p.action in ("replace", "merge")]
+        replaced = [p.record["id"] for p in plans if p.action == "replace"]
+        merged = [p.record["id"] for p in plans if p.action == "merge"]
         stored: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        if touched:
+        # A replace keeps whole documents (undo puts them back); a merge only adds, so it
+        # reads what de-duplication and the session's figures need, without the texts.
+        for ids, fields in ((replaced, None), (merged, MERGE_FIELDS)):
+            if not ids:
+                continue
             for coll in names.message_collection_names(self.db):
-                for doc in self.db[coll].find({"sessionId": {"$in": touched}}):
+                for doc in self.db[coll].find({"sessionId": {"$in": ids}}, fields):
                     stored.setdefault(doc["sessionId"], []).append((coll, doc))
         for p in plans:
             if p.action == "skip":
@@ -207,7 +234,7 @@ class Writer:
                 have = [d for _, d in p.existing_msgs]
                 uuids = {d["uuid"] for d in have}
                 hashes = {d.get("contentHash") for d in have} - {None}
-                keys = {_merge_key(d) for d in have}
+                keys = self._merge_keys(p.existing_msgs, docs)
                 for d, c in zip(docs, colls, strict=True):
                     if d["uuid"] in uuids or d.get("contentHash") in hashes or _merge_key(d) in keys:
                         continue
@@ -243,8 +270,13 @@ class Writer:
         for p in plans:
             if p.action not in ("replace", "merge") or p.existing is None:
                 continue
+            # A merge only adds messages (the batch entry lists them): its snapshot is the
+            # session document alone.
             out.append({"job_id": self.job_id, "seq": self.seq, "type": "session",
-                        "sessionId": p.record["id"], "doc": p.existing})
+                        "sessionId": p.record["id"], "doc": p.existing,
+                        "messages_kept": p.action == "merge"})
+            if p.action == "merge":
+                continue
             chunk: list[dict[str, Any]] = []
             size = 0
             for coll, doc in p.existing_msgs:
