@@ -285,7 +285,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         "(default $CLAUDELENS_DASHBOARD_IDLE_TIMEOUT or 300)")
     p.add_argument("--preheat", type=int, metavar="N",
                    help="kernels kept ready with the app built, so a page opens in about half the "
-                        "time; 0 for none (default $CLAUDELENS_DASHBOARD_PREHEAT or 1)")
+                        "time, at the cost of a kernel start right after each page load "
+                        "(default $CLAUDELENS_DASHBOARD_PREHEAT or 0)")
     if parser is None:
         p.add_argument("--uri", help="MongoDB URI (default: $CLAUDELENS_MONGODB_URI, else the embedded server)")
     return p

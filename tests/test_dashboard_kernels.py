@@ -183,3 +183,8 @@ def test_kernel_settings_from_the_command_line_and_environment(monkeypatch):
     assert "--MappingKernelManager.cull_connected=False" in argv
     monkeypatch.setenv(ENV_MAX_KERNELS, "lots")
     assert "--DashboardKernelManager.max_kernels=10" in voila_arguments()
+    monkeypatch.delenv("CLAUDELENS_DASHBOARD_PREHEAT", raising=False)
+    assert not any("preheat" in a for a in voila_arguments())  # off unless asked for
+    monkeypatch.setenv("CLAUDELENS_DASHBOARD_PREHEAT", "1")
+    assert {"--VoilaConfiguration.preheat_kernel=True",
+            "--VoilaConfiguration.default_pool_size=1"} <= set(voila_arguments())
