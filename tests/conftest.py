@@ -6,6 +6,7 @@ Set CLAUDELENS_TEST_MONGODB_URI to run the same suite against another MongoDB se
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,16 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield info.uri
     state.reset()
     server.stop_server(home)
+
+
+def wait_until(pred, timeout: float = 30.0) -> None:
+    """Poll `pred` until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
 
 
 @contextmanager

@@ -16,15 +16,7 @@ import pytest
 from claudelens_nb import dashboard
 from claudelens_nb.cli import build_parser
 from claudelens_nb.store import collections as names
-
-
-def _wait(pred, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.conftest import wait_until as _wait
 
 
 def test_signed_download_links(monkeypatch):

@@ -4,7 +4,6 @@ counts read as words ("1 conversation"), and multi-choice pickers show all their
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,7 @@ from claudelens_nb.errors import Cancelled
 from claudelens_nb.export import export
 from claudelens_nb.progress import CancelToken
 from claudelens_nb.ui.parts import plural
-
-
-def _wait(pred, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.conftest import wait_until as _wait
 
 
 @pytest.fixture()

@@ -190,9 +190,14 @@ def run_import(args: argparse.Namespace) -> int:
     verb = "would import" if result.status == "dry_run" else f"import {result.status}"
     print(f"{verb}: {result.inserted} inserted, {result.replaced} replaced, {result.merged} merged, "
           f"{result.skipped} skipped, {result.failed} failed; {result.messages_written} messages written")
+    print_outcome(result)
+    return 0 if result.status in ("completed", "dry_run") and not result.failed else 1
+
+
+def print_outcome(result) -> None:  # noqa: ANN001 - an ImportResult or a SyncResult
+    """An import's errors (the first 20), its warnings and how to undo it."""
     for e in result.errors[:20]:
         print(f"  error: {e}")
     print_warnings(result)
     if result.job_id:
         print(f"job {result.job_id} (undo: claudelens-nb import --undo {result.job_id})")
-    return 0 if result.status in ("completed", "dry_run") and not result.failed else 1

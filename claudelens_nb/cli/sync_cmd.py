@@ -43,7 +43,7 @@ def _files(result) -> str:  # noqa: ANN001 - a SyncResult
 def run(args: argparse.Namespace, db: Database, path: Path) -> int:
     from ..imports import sync_claude_code
     from ..progress import TqdmProgress
-    from .import_cmd import print_warnings
+    from .import_cmd import print_outcome
 
     if args.watch:
         return _watch(args, db, path)
@@ -54,11 +54,7 @@ def run(args: argparse.Namespace, db: Database, path: Path) -> int:
         return 0
     print(f"import {result.status}: {result.inserted} inserted, {result.merged} merged, "
           f"{result.failed} failed; {result.messages_written} messages written ({_files(result)})")
-    for e in result.errors[:20]:
-        print(f"  error: {e}")
-    print_warnings(result)
-    if result.job_id:
-        print(f"job {result.job_id} (undo: claudelens-nb import --undo {result.job_id})")
+    print_outcome(result)
     return 0 if result.status == "completed" and not result.failed else 1
 
 
