@@ -35,3 +35,51 @@ def test_the_cli_bar_spells_its_unit(seeded_db, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "0conv" not in err and "Counting…" in err
     assert "20/20" in err and "conversations/s" in err
+
+
+def test_a_pdf_export_stops_inside_a_part_when_cancelled(seeded_db, tmp_path):
+    import pytest
+
+    from claudelens_nb.errors import Cancelled
+    from claudelens_nb.progress import CancelToken
+
+    token = CancelToken()
+    reached: list[int] = []
+
+    def cancel_at_five(event: Progress) -> None:
+        if event.stage == "Exporting":
+            reached.append(event.done)
+            if event.done == 5:
+                token.cancel()
+
+    with pytest.raises(Cancelled):
+        export(None, "pdf", tmp_path / "x.pdf", progress=cancel_at_five, cancel=token, db=seeded_db)
+    assert max(reached) == 5 and not (tmp_path / "x.pdf").exists()
+
+
+def test_the_pdf_writer_reports_each_conversation_as_it_lays_it_out(seeded_db, tmp_path):
+    from claudelens_nb.errors import Cancelled
+    from claudelens_nb.export.pdf import PdfWriter
+    from claudelens_nb.query import iter_conversations
+
+    convs = [c for chunk in iter_conversations(None, 20, db=seeded_db) for c in chunk]
+    seen: list[tuple[int, str | None]] = []
+    writer = PdfWriter(tmp_path / "a.pdf", {"total_conversations": len(convs)}, on_section=lambda n, t: seen.append((n, t)))
+    writer.write(convs)
+    queued = len(seen)
+    writer.close()
+    assert queued < len(convs)  # write() queues a part; the numbers come as it is laid out
+    assert [n for n, _ in seen] == list(range(1, len(convs) + 1))
+    assert seen[0][1] == convs[0].get("title")
+
+    def stop(number: int, _title: str | None) -> None:
+        if number == 3:
+            raise Cancelled("cancelled by the user")
+
+    writer = PdfWriter(tmp_path / "b.pdf", {"total_conversations": len(convs)}, on_section=stop)
+    writer.write(convs)
+    import pytest
+
+    with pytest.raises(Cancelled):
+        writer.close()  # raised from inside the part's layout, not after it
+    writer.abort()

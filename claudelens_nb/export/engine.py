@@ -220,8 +220,12 @@ class _Run:
             part = self.work / "archive.zip.part"
             files.create_private(part)
             self.background = archive.BackgroundArchive(part, f"{base}.{fmt}", opts.password)
+        def section(number: int, title: str | None) -> None:
+            emit(self.report, "Exporting", number, total, title)
+            check(self.cancel)
+
         writer, members = self.format.open_writer(
-            Setup(self.work, base, meta, opts, sanitizer, self.background))
+            Setup(self.work, base, meta, opts, sanitizer, self.background, on_section=section))
         self.writer = writer
         n_convs = n_msgs = 0
         emit(self.report, "Exporting", 0, total)
@@ -239,7 +243,8 @@ class _Run:
                     writer.write([conv])
                     n_convs += 1
                     n_msgs += len(conv["messages"])
-                    emit(self.report, "Exporting", n_convs, total, conv.get("title"))
+                    if not self.format.reports_sections:  # else: as the writer reaches it
+                        emit(self.report, "Exporting", n_convs, total, conv.get("title"))
                     check(self.cancel)
                 continue
             writer.write(batch)

@@ -45,6 +45,9 @@ class Setup:
     options: ExportOptions
     sanitizer: Sanitizer
     copy: BackgroundArchive | None = None  # the zip written alongside, for byte writers
+    # Called by a writer that lays conversations out later than write() (PDF) as it reaches
+    # each one: (its number, its title); the engine reports progress and checks Cancel there.
+    on_section: Callable[[int, str | None], None] | None = None
 
 
 Members = list[tuple[Path, str]]  # (file written, its name in an archive or folder)
@@ -59,6 +62,7 @@ class Format:
     per_conversation: bool = False  # handed one conversation at a time, oldest first
     tables: bool = False  # a conversations and a messages table (a folder, or one of them)
     zips_alongside: bool = False  # its bytes can be deflated while they are encoded
+    reports_sections: bool = False  # its write() queues; progress comes from Setup.on_section
 
     def open_writer(self, setup: Setup) -> tuple[Writer, Members]:
         module, _, cls = self.writer.partition(":")
@@ -74,6 +78,12 @@ def _one_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
     path = s.work / f"{s.base}.{fmt.suffix}"
     files.create_private(path)
     return cls(path, s.meta), [(path, path.name)]
+
+
+def _laid_out_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
+    path = s.work / f"{s.base}.{fmt.suffix}"
+    files.create_private(path)
+    return cls(path, s.meta, on_section=s.on_section), [(path, path.name)]
 
 
 def _byte_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
@@ -97,7 +107,8 @@ REGISTRY: dict[str, Format] = {f.name: f for f in (
     Format("jsonl", "jsonl", ".jsonfmt:JsonlWriter", _byte_file, zips_alongside=True),
     Format("csv", "csv", ".tabular:CsvWriter", _csv_tables, tables=True),
     Format("markdown", "md", ".markdown:MarkdownWriter", _one_file, per_conversation=True),
-    Format("pdf", "pdf", ".pdf:PdfWriter", _one_file, per_conversation=True),
+    Format("pdf", "pdf", ".pdf:PdfWriter", _laid_out_file, per_conversation=True,
+           reports_sections=True),
     Format("parquet", "parquet", ".tabular:ParquetWriter", _parquet_tables, tables=True),
 )}
 ALIASES = {"md": "markdown"}

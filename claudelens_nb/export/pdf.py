@@ -42,7 +42,7 @@ import math
 import re
 import tempfile
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -381,14 +381,17 @@ class _Section(Flowable):
     is, so the frame splits it (the Flowable protocol's `split()`), and the split is the
     section's flowables."""
 
-    def __init__(self, number: int, conv: Mapping[str, Any]) -> None:
+    def __init__(self, number: int, conv: Mapping[str, Any],
+                 on_made: Callable[[int, Mapping[str, Any]], None] | None = None) -> None:
         super().__init__()
-        self.number, self.conv = number, conv
+        self.number, self.conv, self.on_made = number, conv, on_made
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         return availWidth, availHeight + 1
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        if self.on_made is not None:  # progress, and the export's Cancel, while a part is built
+            self.on_made(self.number, self.conv)
         return conversation_flowables(self.number, self.conv)
 
     def draw(self) -> None:  # never drawn: always split
@@ -648,9 +651,12 @@ def _weight(conv: Mapping[str, Any]) -> int:
 class PdfWriter:
     """Writes the PDF export; holds one part's records and pages at a time."""
 
-    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+    def __init__(self, path: Path, meta: dict[str, Any],
+                 on_section: Callable[[int, str | None], None] | None = None) -> None:
         self.path = Path(path)
         self.meta = meta
+        self.on_section = on_section  # (number, title) as each conversation is laid out
+        self._reached = 0
         self.title = export_title(meta)
         export_date = meta.get("export_date")
         self.export_date = export_date if isinstance(export_date, datetime) else datetime.now(UTC)
@@ -690,7 +696,7 @@ class PdfWriter:
         for number, conv in pending:
             if story:
                 story.append(PageBreak())
-            story.append(_Section(number, conv))
+            story.append(_Section(number, conv, self._section_reached))
         del pending
         pdf = part.render(story)
         for number, title, page in part.starts:
@@ -700,6 +706,12 @@ class PdfWriter:
         node, ids = self._file.append(pdf)
         self._body_nodes.append(node)
         self._body_ids.extend(ids)
+
+    def _section_reached(self, number: int, conv: Mapping[str, Any]) -> None:
+        if self.on_section is not None and number > self._reached:
+            self._reached = number
+            title = conv.get("title")
+            self.on_section(number, title if isinstance(title, str) else None)
 
     def _starts_iter(self) -> Iterator[tuple[int, str, int]]:
         self._starts.seek(0)
