@@ -17,7 +17,7 @@ the table shows each step's median run by wall time and the worst peak memory of
 Steps: `raw` drains the same query (all sessions, every message collection) with
 find_raw_batches and does nothing with the bytes: the floor. `naive_json` / `naive_csv`
 are what an analyst would write: pd.DataFrame(list(collection.find(query))) per message
-collection, concatenated, then to_json / to_csv. `export_<fmt>` is claudelens_nb.export
+collection, concatenated, then to_json / to_csv. `export_<fmt>` is claudelens_nb.exports
 with default options (secrets removed; auto-compression above 50 MB).
 """
 
@@ -85,7 +85,7 @@ def step_naive_csv(out: Path) -> int:
 
 
 def step_export(out: Path, fmt: str) -> int:
-    from claudelens_nb.export import export
+    from claudelens_nb.exports import export
 
     res = export(None, fmt, out / f"bench.{fmt}", db=_db())
     return res.size
@@ -139,7 +139,7 @@ class HelperPeak:
 def run_step(name: str, out: Path) -> None:
     _db()  # connect (and import) before the clock starts
     if name.startswith("export_"):
-        import claudelens_nb.export  # noqa: F401 - module loading is not export work
+        import claudelens_nb.exports  # noqa: F401 - module loading is not export work
     helper = HelperPeak()
     s0 = _server_cpu()
     r0 = resource.getrusage(resource.RUSAGE_SELF)

@@ -26,7 +26,7 @@ from _harness import DB_NAME, embedded_server, measure, run_step, seed  # noqa: 
 def step_export(uri: str, db_name: str, out: str) -> dict[str, int]:
     from pypdf import PdfReader
 
-    from claudelens_nb.export import export
+    from claudelens_nb.exports import export
     from claudelens_nb.store import connection
 
     db = connection.connect(uri, db_name)

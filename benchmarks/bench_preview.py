@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if own_home:
         os.environ["CLAUDELENS_HOME"] = tempfile.mkdtemp(prefix="bench-preview-")
     from claudelens_nb.demo import seed_demo
-    from claudelens_nb.export import preview
+    from claudelens_nb.exports import preview
     from claudelens_nb.query import Filter, filter_options
     from claudelens_nb.store import connect
 

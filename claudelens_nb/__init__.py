@@ -7,8 +7,6 @@ stays quick.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -23,14 +21,14 @@ _API = {
     "seed_demo": "claudelens_nb.demo",
     "CancelToken": "claudelens_nb.progress",
     "Progress": "claudelens_nb.progress",
-    "export": "claudelens_nb.export",
-    "preview": "claudelens_nb.export",
-    "ExportOptions": "claudelens_nb.export",
-    "ExportResult": "claudelens_nb.export",
-    "Preview": "claudelens_nb.export",
-    "history": "claudelens_nb.export",
-    "delete_export": "claudelens_nb.export",
-    "cleanup_exports": "claudelens_nb.export",
+    "export": "claudelens_nb.exports",
+    "preview": "claudelens_nb.exports",
+    "ExportOptions": "claudelens_nb.exports",
+    "ExportResult": "claudelens_nb.exports",
+    "Preview": "claudelens_nb.exports",
+    "history": "claudelens_nb.exports",
+    "delete_export": "claudelens_nb.exports",
+    "cleanup_exports": "claudelens_nb.exports",
     "validate_file": "claudelens_nb.imports",
     "import_file": "claudelens_nb.imports",
     "undo_import": "claudelens_nb.imports",
@@ -62,19 +60,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
-
-
-class _Package(types.ModuleType):
-    """Keep `claudelens_nb.export` the function even after its subpackage is imported.
-
-    Importing `claudelens_nb.export.*` makes Python set the package attribute `export` to
-    the subpackage; the public API promises the function there.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "export" and isinstance(value, types.ModuleType):
-            value = value.export
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -78,7 +78,7 @@ def _download_handler_class() -> type:
 
         async def get(self, job_id: str) -> None:
             from .errors import ClaudeLensError
-            from .export import export_file_path
+            from .exports import export_file_path
 
             if not verify_link(job_id, self.get_argument("expires", ""), self.get_argument("sig", "")):
                 raise tornado.web.HTTPError(403, reason="This download link is not valid")

@@ -51,7 +51,7 @@ def test_overlapping_uses_restore_when_the_last_leaves(thresholds):
 
 
 def test_export_runs_under_it_and_restores(thresholds, seeded_db, tmp_path, monkeypatch):
-    from claudelens_nb.export import engine, export
+    from claudelens_nb.exports import engine, export
 
     seen = []
     real = engine._Run.go

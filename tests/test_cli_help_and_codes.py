@@ -12,7 +12,7 @@ from test_import_helpers import write_json
 
 from claudelens_nb.cli import build_parser, main
 from claudelens_nb.errors import ErrorCode, ImportFileError
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 
 
 def _conv(cid: str = "c-1") -> dict:

@@ -151,7 +151,7 @@ def test_an_unreachable_database_shows_a_banner(monkeypatch):
 
 
 def test_import_from_a_server_path_in_process(app, seeded_db, tmp_path, monkeypatch):
-    from claudelens_nb.export import export
+    from claudelens_nb.exports import export
 
     src = export(None, "json", path=tmp_path / "again.json", db=seeded_db)
     imp = app.import_tab
@@ -167,7 +167,7 @@ def test_import_from_a_server_path_in_process(app, seeded_db, tmp_path, monkeypa
 
 
 def test_changing_a_field_mapping_revalidates(app, seeded_db, tmp_path):
-    from claudelens_nb.export import export
+    from claudelens_nb.exports import export
 
     src = export(None, "json", path=tmp_path / "map.json", db=seeded_db)
     imp = app.import_tab
@@ -196,7 +196,7 @@ def test_export_options_reach_the_engine(app, monkeypatch):
     tab.start()
     _wait(lambda: "cl-msg-ok" in tab.banner.value or "cl-msg-error" in tab.banner.value)
     assert "(zip, encrypted)" in tab.banner.value, tab.banner.value
-    from claudelens_nb.export import export_file_path, history
+    from claudelens_nb.exports import export_file_path, history
 
     path = export_file_path(history(db=app.db)[0]["job_id"], db=app.db)
     with pyzipper.AESZipFile(path) as z:

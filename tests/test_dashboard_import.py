@@ -12,7 +12,7 @@ import pytest
 from e2e.fixtures import *  # noqa: F403
 from e2e.harness import banner, tab, upload
 
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 from claudelens_nb.store import collections as names
 
 

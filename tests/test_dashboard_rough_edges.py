@@ -13,7 +13,7 @@ import pytest
 from e2e.fixtures import *  # noqa: F403
 from e2e.harness import background, banner, open_app, screenshot, tab, upload
 
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 
 DARK_BG = "rgb(15, 23, 42)"
 LIGHT_BG = "rgb(255, 255, 255)"

@@ -14,7 +14,7 @@ import pytest
 from e2e.fixtures import *  # noqa: F403
 from e2e.harness import background, banner, download, open_app, screenshot, tab, upload
 
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 from claudelens_nb.store import collections as names
 
 E2E_SESSIONS = 40  # enough for a PDF export that runs long enough to cancel

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from claudelens_nb.errors import Cancelled
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 from claudelens_nb.progress import CancelToken
 from claudelens_nb.ui.parts import plural
 from tests.conftest import wait_until as _wait

@@ -11,8 +11,8 @@ import pytest
 import pyzipper
 from pymongo.database import Database
 
-from claudelens_nb.export import export
-from claudelens_nb.export.archive import MANIFEST, read_manifest
+from claudelens_nb.exports import export
+from claudelens_nb.exports.archive import MANIFEST, read_manifest
 
 
 def _mode(path) -> int:
@@ -110,7 +110,7 @@ def _member_json(path) -> dict:
 
 
 def test_zip_written_alongside_equals_zip_written_after(seeded_db: Database, monkeypatch) -> None:
-    from claudelens_nb.export import engine
+    from claudelens_nb.exports import engine
 
     # 600 messages guessed at 1000 bytes: a big export, zipped while it is encoded...
     along = export(None, "json", options={"auto_compress_bytes": 1000}, db=seeded_db)

@@ -10,7 +10,7 @@ import pytest
 from pymongo.database import Database
 
 from claudelens_nb.errors import Cancelled
-from claudelens_nb.export import export, history
+from claudelens_nb.exports import export, history
 from claudelens_nb.progress import CancelToken
 from claudelens_nb.store import collections as names
 

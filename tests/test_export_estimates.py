@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from claudelens_nb.demo import seed_demo
-from claudelens_nb.export import export, preview
-from claudelens_nb.export.options import FORMATS
+from claudelens_nb.exports import export, preview
+from claudelens_nb.exports.options import FORMATS
 
 
 @pytest.mark.parametrize("sessions, messages", [(20, 30), (6, 70)])

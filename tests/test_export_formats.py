@@ -10,7 +10,7 @@ import pytest
 
 import claudelens_nb
 from claudelens_nb.errors import ErrorCode, ExportError
-from claudelens_nb.export import formats, options
+from claudelens_nb.exports import formats, options
 
 
 def test_registry_names_and_flags() -> None:
@@ -40,7 +40,7 @@ class TitlesWriter:
 
 
 def test_a_registered_format_exports(seeded_db, tmp_path, monkeypatch) -> None:
-    fmt = formats.Format("titles", "txt", f"{__name__}:TitlesWriter", formats.REGISTRY["pdf"].open,
+    fmt = formats.Format("titles", "txt", f"{__name__}:TitlesWriter", formats.REGISTRY["markdown"].open,
                          per_conversation=True)
     monkeypatch.setitem(formats.REGISTRY, "titles", fmt)
     monkeypatch.setitem(options.EXTENSIONS, "titles", "txt")

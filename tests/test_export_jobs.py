@@ -17,7 +17,7 @@ import pytest
 from pymongo.database import Database
 
 from claudelens_nb.errors import Cancelled, ExportError
-from claudelens_nb.export import (
+from claudelens_nb.exports import (
     cleanup_exports,
     delete_export,
     export,
@@ -25,7 +25,7 @@ from claudelens_nb.export import (
     history,
     preview,
 )
-from claudelens_nb.export.jobs import resolve_job_id
+from claudelens_nb.exports.jobs import resolve_job_id
 from claudelens_nb.progress import CancelToken
 from claudelens_nb.store import collections as names
 
@@ -157,7 +157,7 @@ def test_write_failure_marks_job_failed_and_removes_partial(seeded_db: Database,
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
         from claudelens_nb.errors import ExportError
-        from claudelens_nb.export import export
+        from claudelens_nb.exports import export
         try:
             export(None, "json", options={"chunk_size": 2, "auto_compress_bytes": 10**9})
         except ExportError as exc:

@@ -12,9 +12,9 @@ import orjson
 from pymongo.database import Database
 
 from claudelens_nb import records
-from claudelens_nb.export import ExportOptions, export
-from claudelens_nb.export.jsonfmt import encode_conversation
-from claudelens_nb.export.sanitize import Sanitizer
+from claudelens_nb.exports import ExportOptions, export
+from claudelens_nb.exports.jsonfmt import encode_conversation
+from claudelens_nb.exports.sanitize import Sanitizer
 from claudelens_nb.query import Filter, iter_conversations
 from claudelens_nb.store import collections as names
 from claudelens_nb.store import message_collections

@@ -9,7 +9,7 @@ from pathlib import Path
 from export_samples import ASSISTANT_TEXT, SPECIAL_TITLE, USER_TEXT, meta, special_record
 
 from claudelens_nb import query
-from claudelens_nb.export.markdown import MarkdownWriter
+from claudelens_nb.exports.markdown import MarkdownWriter
 
 LABELS = {"user": "User", "assistant": "Assistant", "tool_use": "Tool Use",
           "tool_result": "Tool Result", "system": "System"}

@@ -15,7 +15,7 @@ import pytest
 from pymongo.database import Database
 
 from claudelens_nb.cli import main
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 from claudelens_nb.imports import import_file
 from claudelens_nb.store import collections as names
 

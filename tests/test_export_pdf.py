@@ -12,8 +12,8 @@ from export_samples import SPECIAL_TITLE, demo_records, meta, special_record
 from pypdf import PdfReader
 
 from claudelens_nb import query
-from claudelens_nb.export import fonts
-from claudelens_nb.export.pdf import PdfWriter
+from claudelens_nb.exports import fonts
+from claudelens_nb.exports.pdf import PdfWriter
 
 TOC_ROW = re.compile(r"^\s*(\d+)\.\s+(.+?)\s*(?:\.\s*){3,}(\d+)\s*$")
 
@@ -173,7 +173,7 @@ def test_oversized_messages_flow_across_pages(tmp_path: Path) -> None:
 def test_joined_parts_are_one_valid_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Body parts rendered apart and copied into one file make one PDF that pypdf reads
     strictly: its pages, bookmarks and contents links land where the conversations start."""
-    pdf_module = importlib.import_module("claudelens_nb.export.pdf")
+    pdf_module = importlib.import_module("claudelens_nb.exports.pdf")
     monkeypatch.setattr(pdf_module, "PART_CHARS", 15_000)  # several parts to join
     convs = demo_records(60, messages=8, seed=21)
     path = _write(tmp_path / "joined.pdf", [convs[:25], convs[25:]])

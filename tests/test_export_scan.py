@@ -16,11 +16,11 @@ from pymongo.database import Database
 from pymongo.errors import ConnectionFailure
 
 from claudelens_nb.errors import ExportError
-from claudelens_nb.export import export
-from claudelens_nb.export.jsonfmt import encode_conversation
-from claudelens_nb.export.scan import CollectionScan, LateMessage, last_position
-from claudelens_nb.export.stream import BY_ID, Prefetch, open_stream, plan_chunks
-from claudelens_nb.export.tabular import ParquetWriter, csv_conversation_rows, csv_message_rows
+from claudelens_nb.exports import export
+from claudelens_nb.exports.jsonfmt import encode_conversation
+from claudelens_nb.exports.scan import CollectionScan, LateMessage, last_position
+from claudelens_nb.exports.stream import BY_ID, Prefetch, open_stream, plan_chunks
+from claudelens_nb.exports.tabular import ParquetWriter, csv_conversation_rows, csv_message_rows
 from claudelens_nb.query import Filter, session_query
 from claudelens_nb.store import collections as names
 
@@ -223,7 +223,7 @@ def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Databas
 
 def test_a_worker_that_dies_is_reported_with_its_last_words(seeded_db: Database, tmp_path,
                                                              monkeypatch) -> None:
-    from claudelens_nb.export import scan
+    from claudelens_nb.exports import scan
 
     broken = tmp_path / "worker.py"
     # More than a pipe holds on stderr: the worker must still be able to die.

@@ -14,10 +14,10 @@ import pytest
 from pymongo.database import Database
 
 from claudelens_nb import records
-from claudelens_nb.export import export
-from claudelens_nb.export.archive import MANIFEST
-from claudelens_nb.export.csv_safety import neutralise, unneutralise
-from claudelens_nb.export.tabular import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
+from claudelens_nb.exports import export
+from claudelens_nb.exports.archive import MANIFEST
+from claudelens_nb.exports.csv_safety import neutralise, unneutralise
+from claudelens_nb.exports.tabular import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
 from claudelens_nb.store import collections as names
 from claudelens_nb.store.schema import collection_for_write
 
@@ -97,7 +97,7 @@ def test_csv_single_table(seeded_db: Database) -> None:
 
 
 def test_parquet_typed_tables(seeded_db: Database, monkeypatch) -> None:
-    from claudelens_nb.export import scan
+    from claudelens_nb.exports import scan
 
     monkeypatch.setattr(scan, "YIELD_MESSAGES", 50)  # many small batches reach the writer
     res = export({"message_types": ["user", "assistant"]}, "parquet", db=seeded_db)

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from claudelens_nb import Filter, load_sessions
-from claudelens_nb.export import preview
+from claudelens_nb.exports import preview
 from claudelens_nb.query import filter_options
 from claudelens_nb.store import collections as names
 from claudelens_nb.store import facts

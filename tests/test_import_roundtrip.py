@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_import_helpers import snapshot
 
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 from claudelens_nb.imports import import_file, validate_file
 
 PLAIN = {"remove_secrets": False}

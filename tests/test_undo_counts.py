@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from claudelens_nb.export import export
+from claudelens_nb.exports import export
 from claudelens_nb.imports import import_file, undo_import
 from claudelens_nb.imports.undo import undo_summary
 from claudelens_nb.store import collections as names

@@ -118,7 +118,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export import export
+    from ..exports import export
     from ..progress import TqdmProgress
 
     flt, options = filter_from_args(args), options_from_args(args)

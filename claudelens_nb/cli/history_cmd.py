@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export import jobs
+    from ..exports import jobs
 
     db = database(args)
     if args.delete:

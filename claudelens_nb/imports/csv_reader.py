@@ -31,7 +31,7 @@ _TOKENS = {"tokens_input": "input", "tokens_output": "output",
 
 
 def _unneutralise(value: str) -> str:
-    from ..export.csv_safety import unneutralise
+    from ..exports.csv_safety import unneutralise
 
     return unneutralise(value)
 

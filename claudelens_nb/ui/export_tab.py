@@ -28,7 +28,7 @@ from .parts import (
 )
 
 if TYPE_CHECKING:
-    from ..export.preview import Preview
+    from ..exports.preview import Preview
 
 FORMATS = [
     ("json", "JSON", "Complete data with metadata"),
@@ -350,7 +350,7 @@ class ExportTab(w.VBox):
             self._debounce(lambda gen: self._refresh(gen, items))
 
     def _refresh(self, gen: int | None, items: bool) -> None:
-        from ..export import preview
+        from ..exports import preview
 
         try:
             self.preview_note.clear()
@@ -441,7 +441,7 @@ class ExportTab(w.VBox):
 
     # ------------------------------------------------------------ running
     def start(self) -> None:
-        from ..export import ExportOptions, export
+        from ..exports import ExportOptions, export
 
         flt = self.export_filter()
         options = ExportOptions(**self.export_options())

@@ -135,8 +135,8 @@ class HistoryTab(w.VBox):
             self._load_once()
 
     def _load_once(self) -> None:
-        from ..export import history
-        from ..export.jobs import history_count
+        from ..exports import history
+        from ..exports.jobs import history_count
         from ..imports import import_history
         from ..imports.jobs import import_history_count
 
@@ -182,7 +182,7 @@ class HistoryTab(w.VBox):
 
     def _export_actions(self, job: dict[str, Any], status: str) -> w.Box:
         from ..errors import ClaudeLensError, ErrorCode
-        from ..export import export_file_path
+        from ..exports import export_file_path
 
         job_id = str(job.get("job_id"))
         reason = ""
@@ -193,7 +193,7 @@ class HistoryTab(w.VBox):
             except ClaudeLensError as exc:
                 label, reason = UNAVAILABLE.get(exc.code, ("Unavailable", str(exc)))
                 if exc.code == ErrorCode.INSUFFICIENT_PERMISSIONS:
-                    from ..export.jobs import get_job
+                    from ..exports.jobs import get_job
 
                     reason = f"{reason}: {get_job(job_id, db=self.db).get('path')}"
                 link = html(f"<span class='cl-disabled-link' title='{esc(reason)}'>{esc(label)}</span>")
@@ -267,7 +267,7 @@ class HistoryTab(w.VBox):
 
     # ------------------------------------------------------------ actions
     def delete(self, job_id: str) -> None:
-        from ..export import delete_export
+        from ..exports import delete_export
 
         with self._render_lock:
             self._confirming.discard(job_id)
