@@ -143,13 +143,14 @@ class Writer:
             return self.projects[key]
         projects = self.db[names.PROJECTS]
         found = None
+        fields = {"_id": 1, "user_id": 1}
         if path:
-            found = projects.find_one({"path": path}, {"_id": 1, "user_id": 1})
+            found = projects.find_one({"path": path}, fields)
         elif name:
-            found = projects.find_one({"name": name}, {"_id": 1, "user_id": 1}) or projects.find_one(
-                {"path": name}, {"_id": 1, "user_id": 1})
+            found = projects.find_one({"name": name}, fields) or projects.find_one(
+                {"path": name}, fields)
         else:
-            found = projects.find_one({"path": DEFAULT_PROJECT_PATH}, {"_id": 1, "user_id": 1})
+            found = projects.find_one({"path": DEFAULT_PROJECT_PATH}, fields)
         if found:
             pid = found["_id"]
             if self.owner is not None and found.get("user_id") is None:

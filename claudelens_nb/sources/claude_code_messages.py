@@ -283,16 +283,12 @@ def _usage_fields(messages: list[dict[str, Any]], leaf: str | None, summary: str
 
 def conversation(sid: str, lines: list[Line], summary: str | None,
                  titles: Mapping[str, str], report: ReadReport,
-                 project: tuple[str, str] | None = None, leaf: str | None = None) -> dict[str, Any]:
+                 project: tuple[str, str], leaf: str | None = None) -> dict[str, Any]:
     """One session's kept lines (timestamp order) as a canonical conversation.
 
     `project` is (name, path) of the Claude projects folder the lines were read from, the
-    key upstream's sync gives the project; without it the project is the lines' `cwd`.
+    key upstream's sync gives the project.
     """
-    if project is None:
-        cwd = next((ln.obj["cwd"] for ln in lines
-                    if isinstance(ln.obj.get("cwd"), str) and ln.obj["cwd"]), None)
-        project = project_of(cwd)
     name, path = project
     builder = SessionBuilder(sid, report, path)
     for ln in lines:
