@@ -146,15 +146,14 @@ UPSTREAM_ALIASES = {"projectId": "project_id", "createdAt": "created_at",
                     "updatedAt": "updated_at", "costUsd": "cost_usd"}
 
 
-def content_hash(uuid: str, type_: str, timestamp: datetime | str, content: Any) -> str:
+def content_hash(uuid: str, type_: str, timestamp: datetime, content: Any) -> str:
     """ClaudeLens's de-duplication hash, exactly as its ingest computes it.
 
     SHA-256 of `json.dumps({"uuid", "type", "timestamp", "content"}, sort_keys=True,
     default=str)` with Python's default separators and ASCII escapes; the timestamp is
     `isoformat()` of the ingested value, `content` the line's raw `message`.
     """
-    stamp = timestamp if isinstance(timestamp, str) else utc(timestamp).isoformat()
-    payload = {"uuid": uuid, "type": type_, "timestamp": stamp, "content": content}
+    payload = {"uuid": uuid, "type": type_, "timestamp": utc(timestamp).isoformat(), "content": content}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
