@@ -44,3 +44,29 @@ def create_indexes(self, indexes, *args, **kwargs):
 
 _collection.Collection.create_index = create_index
 _collection.Collection.create_indexes = create_indexes
+
+
+# Upstream's code must reach nothing but this machine: a connection elsewhere is refused
+# (its cost service, for one, has code that fetches a price list from the internet).
+import ipaddress as _ipaddress  # noqa: E402
+import socket as _socket  # noqa: E402
+
+_connect = _socket.socket.connect
+
+
+def _loopback(host) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return _ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def connect(self, address):
+    if self.family in (_socket.AF_INET, _socket.AF_INET6) and not _loopback(address[0]):
+        raise OSError(f"interop tests: upstream code may not connect to {address[0]}")
+    return _connect(self, address)
+
+
+_socket.socket.connect = connect
