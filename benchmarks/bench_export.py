@@ -8,7 +8,7 @@ Data: demo.seed_demo into an embedded SecantusDB server in a temporary CLAUDELEN
 (sessions of 100 messages). Every measured step runs in a fresh subprocess, which reports
 its wall time and its own peak RSS (ru_maxrss), so one step's memory never hides another's.
 
-Client CPU includes the export's fetching process (a child: `export/scan_worker.py`), whose
+Client CPU includes the export's fetching process (a child: `exports/read/worker.py`), whose
 own peak RSS is the `helper MB` column.
 
 Every step runs --repeat times (default 3), round-robin, after one uncounted warm-up drain;
@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ import time
 from pathlib import Path
 
 MESSAGES_PER_SESSION = 100
-FORMATS = ["json", "jsonl", "csv", "parquet"]
+FORMATS = ["json", "jsonl", "csv", "parquet", "markdown"]
 COMPARE = {"json": "naive_json", "jsonl": "naive_json", "csv": "naive_csv", "parquet": "naive_csv",
            "markdown": "naive_json", "pdf": "naive_json"}
 
@@ -82,6 +83,12 @@ def step_naive_csv(out: Path) -> int:
     path = out / "naive.csv"
     df.to_csv(path, index=False)
     return path.stat().st_size
+
+
+def step_load(out: Path) -> int:
+    from claudelens_nb import load_messages
+
+    return int(load_messages(None, db=_db()).memory_usage(deep=False).sum())
 
 
 def step_export(out: Path, fmt: str) -> int:
@@ -197,13 +204,17 @@ else:
 def measure(home: Path, step: str) -> dict:
     out = home / "bench-out"
     out.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--step", step, "--out", str(out)],
                           env=_env(home), capture_output=True, text=True)
+    process_s = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"step {step} failed:\n{proc.stderr[-3000:]}")
     for f in out.iterdir():
-        f.unlink()
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    row["process_s"] = process_s
+    return row
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -219,14 +230,17 @@ def median_run(runs: list[dict]) -> dict:
 def table(rows: list[dict]) -> str:
     by = {r["step"]: r for r in rows}
     raw = by.get("raw", {}).get("seconds")
-    lines = [f"{'step':<16}{'seconds':>9}{'x raw':>8}{'x naive':>9}{'client CPU':>12}"
-             f"{'server CPU':>12}{'peak MB':>9}{'helper MB':>11}{'output MB':>11}"]
+    raw_p = by.get("raw", {}).get("process_s")
+    lines = [f"{'step':<16}{'seconds':>9}{'x raw':>8}{'process s':>11}{'x raw':>7}{'x naive':>9}"
+             f"{'client CPU':>12}{'server CPU':>12}{'peak MB':>9}{'helper MB':>11}{'output MB':>11}"]
     for r in rows:
         naive_step = COMPARE.get(r["step"].removeprefix("export_"))
         naive = by.get(naive_step, {}).get("seconds") if r["step"].startswith("export_") else None
         x_raw = f"{r['seconds'] / raw:.2f}" if raw else "-"
         x_naive = f"{r['seconds'] / naive:.2f}" if naive else "-"
-        lines.append(f"{r['step']:<16}{r['seconds']:>9.1f}{x_raw:>8}{x_naive:>9}"
+        x_raw_p = f"{r['process_s'] / raw_p:.2f}" if raw_p else "-"
+        lines.append(f"{r['step']:<16}{r['seconds']:>9.2f}{x_raw:>8}{r['process_s']:>11.2f}"
+                     f"{x_raw_p:>7}{x_naive:>9}"
                      f"{r['client_cpu']:>12.1f}{r['server_cpu']:>12.1f}"
                      f"{r['peak_mb']:>9.0f}{r.get('helper_peak_mb', 0):>11.0f}"
                      f"{r['bytes'] / 1e6:>11.1f}")
@@ -264,7 +278,7 @@ def main() -> None:
         steps = ["raw"]
         if not args.sizes and not args.no_naive:
             steps += ["naive_json", "naive_csv"]
-        steps += [f"export_{f}" for f in formats]
+        steps += ["load"] + [f"export_{f}" for f in formats]
         measure(home, "raw")  # warm-up, not counted: the server's first reads are cold
         runs: dict[str, list[dict]] = {step: [] for step in steps}
         for round_no in range(1, args.repeat + 1):  # round-robin: host drift hits every step alike

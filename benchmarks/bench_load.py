@@ -23,7 +23,7 @@ MONTH = {"since": "2026-07-01", "until": "2026-07-31"}
 
 def _steps(params: dict) -> object:
     from claudelens_nb import Filter, load_messages
-    from claudelens_nb.query import matching_session_ids, message_query
+    from claudelens_nb.filters import matching_session_ids, message_query
     from claudelens_nb.store import collections as names
     from claudelens_nb.store.connection import connect
 

@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 
 _API = {
     "connect": "claudelens_nb.store.connection",
-    "Filter": "claudelens_nb.query",
+    "Filter": "claudelens_nb.filters",
     "load_sessions": "claudelens_nb.query",
     "load_messages": "claudelens_nb.query",
     "iter_chunks": "claudelens_nb.query",
-    "iter_conversations": "claudelens_nb.query",
+    "iter_conversations": "claudelens_nb.exports.read",
     "seed_demo": "claudelens_nb.demo",
     "CancelToken": "claudelens_nb.progress",
     "Progress": "claudelens_nb.progress",

@@ -13,7 +13,7 @@ import pytest
 from e2e.fixtures import *  # noqa: F403
 from e2e.harness import banner, download, stat, wait_stat
 
-from claudelens_nb.query import Filter, matching_session_ids
+from claudelens_nb.filters import Filter, matching_session_ids
 from claudelens_nb.store import collections as names
 
 FORMATS = ["json", "csv", "markdown", "pdf", "jsonl", "parquet"]

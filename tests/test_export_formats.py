@@ -16,7 +16,10 @@ from claudelens_nb.exports import formats, options
 def test_registry_names_and_flags() -> None:
     assert options.FORMATS == ("json", "jsonl", "csv", "markdown", "pdf", "parquet")
     assert formats.get(" MD ").name == "markdown" and formats.get("Parquet").tables
-    assert [f.name for f in formats.REGISTRY.values() if f.per_conversation] == ["markdown", "pdf"]
+    assert [f.name for f in formats.REGISTRY.values() if f.per_conversation] == ["pdf"]
+    assert {f.name: f.order for f in formats.REGISTRY.values() if f.order != "any"} == {
+        "markdown": "placed", "pdf": "oldest_first"}
+    assert {f.name for f in formats.REGISTRY.values() if f.sanitize == "records"} == {"markdown", "pdf"}
     assert [f.name for f in formats.REGISTRY.values() if f.zips_alongside] == ["json", "jsonl"]
     with pytest.raises(ExportError, match="unknown export format 'xml'") as err:
         formats.get("xml")
@@ -40,8 +43,8 @@ class TitlesWriter:
 
 
 def test_a_registered_format_exports(seeded_db, tmp_path, monkeypatch) -> None:
-    fmt = formats.Format("titles", "txt", f"{__name__}:TitlesWriter", formats.REGISTRY["markdown"].open,
-                         per_conversation=True)
+    fmt = formats.Format("titles", "txt", f"{__name__}:TitlesWriter", formats.one_file,
+                         sanitize="records", per_conversation=True)
     monkeypatch.setitem(formats.REGISTRY, "titles", fmt)
     monkeypatch.setitem(options.EXTENSIONS, "titles", "txt")
     monkeypatch.setattr(options, "FORMATS", (*options.FORMATS, "titles"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from export_samples import ASSISTANT_TEXT, SPECIAL_TITLE, USER_TEXT, meta, special_record
 
-from claudelens_nb import query
+from claudelens_nb.exports import read
 from claudelens_nb.exports.markdown import MarkdownWriter
 
 LABELS = {"user": "User", "assistant": "Assistant", "tool_use": "Tool Use",
@@ -20,7 +20,7 @@ def _sections(text: str) -> list[str]:
 
 
 def test_layout_from_seeded_database(seeded_db, tmp_path: Path) -> None:
-    chunks = list(query.iter_conversations(None, chunk_size=7, db=seeded_db))
+    chunks = list(read.iter_conversations(None, chunk_size=7, db=seeded_db))
     convs = [c for chunk in chunks for c in chunk]
     assert len(chunks) == 3 and len(convs) == 20
     path = tmp_path / "out.md"

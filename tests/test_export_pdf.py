@@ -11,8 +11,7 @@ import pytest
 from export_samples import SPECIAL_TITLE, demo_records, meta, special_record
 from pypdf import PdfReader
 
-from claudelens_nb import query
-from claudelens_nb.exports import fonts
+from claudelens_nb.exports import fonts, read
 from claudelens_nb.exports.pdf import PdfWriter
 
 TOC_ROW = re.compile(r"^\s*(\d+)\.\s+(.+?)\s*(?:\.\s*){3,}(\d+)\s*$")
@@ -63,7 +62,7 @@ def _check_toc_and_pages(pages: list[str], convs: list[dict], front: int) -> Non
 
 
 def test_title_contents_pages_and_metadata(seeded_db, tmp_path: Path, output_dir: Path) -> None:
-    chunks = list(query.iter_conversations(None, chunk_size=4, db=seeded_db))[:2]
+    chunks = list(read.iter_conversations(None, chunk_size=4, db=seeded_db))[:2]
     chunks[1] = chunks[1] + [special_record()]
     convs = [c for chunk in chunks for c in chunk]
     path = _write(tmp_path / "export.pdf", chunks)

@@ -58,9 +58,9 @@ def test_a_pdf_export_stops_inside_a_part_when_cancelled(seeded_db, tmp_path):
 
 
 def test_the_pdf_writer_reports_each_conversation_as_it_lays_it_out(seeded_db, tmp_path):
+    from claudelens_nb import iter_conversations
     from claudelens_nb.errors import Cancelled
     from claudelens_nb.exports.pdf import PdfWriter
-    from claudelens_nb.query import iter_conversations
 
     convs = [c for chunk in iter_conversations(None, 20, db=seeded_db) for c in chunk]
     seen: list[tuple[int, str | None]] = []

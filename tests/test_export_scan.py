@@ -18,10 +18,17 @@ from pymongo.errors import ConnectionFailure
 from claudelens_nb.errors import ExportError
 from claudelens_nb.exports import export
 from claudelens_nb.exports.jsonfmt import encode_conversation
-from claudelens_nb.exports.scan import CollectionScan, LateMessage, last_position
-from claudelens_nb.exports.stream import BY_ID, Prefetch, open_stream, plan_chunks
+from claudelens_nb.exports.read import (
+    BY_ID,
+    CollectionScan,
+    LateMessage,
+    Prefetch,
+    open_stream,
+    plan_chunks,
+)
+from claudelens_nb.exports.read.scan import last_position
 from claudelens_nb.exports.tabular import ParquetWriter, csv_conversation_rows, csv_message_rows
-from claudelens_nb.query import Filter, session_query
+from claudelens_nb.filters import Filter, session_query
 from claudelens_nb.store import collections as names
 
 if TYPE_CHECKING:
@@ -174,10 +181,10 @@ def test_last_position() -> None:
 
 
 def test_open_stream_picks_the_cheaper_reader(seeded_db: Database) -> None:
-    every = open_stream(seeded_db, Filter(), by_date=False, matched=20, chunk_size=50)
-    one = open_stream(seeded_db, Filter(conversation_ids=("x",)), by_date=False, matched=1,
+    every = open_stream(seeded_db, Filter(), order="any", matched=20, chunk_size=50)
+    one = open_stream(seeded_db, Filter(conversation_ids=("x",)), order="any", matched=1,
                       chunk_size=50)
-    dated = open_stream(seeded_db, Filter(), by_date=True, matched=20, chunk_size=50)
+    dated = open_stream(seeded_db, Filter(), order="oldest_first", matched=20, chunk_size=50)
     try:
         assert isinstance(every, CollectionScan)
         assert isinstance(one, Prefetch) and isinstance(dated, Prefetch)
@@ -210,7 +217,7 @@ def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Databas
     own = MongoClient(uri_of(seeded_db.client), tz_aware=True)
     try:
         other = own[seeded_db.name]
-        reader = open_stream(other, Filter(), by_date=False, matched=20, chunk_size=50)
+        reader = open_stream(other, Filter(), order="any", matched=20, chunk_size=50)
         assert isinstance(reader, Prefetch)
         reader.close()
         with pytest.raises(ExportError, match="connect"):
@@ -223,7 +230,7 @@ def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Databas
 
 def test_a_worker_that_dies_is_reported_with_its_last_words(seeded_db: Database, tmp_path,
                                                              monkeypatch) -> None:
-    from claudelens_nb.exports import scan
+    from claudelens_nb.exports.read import scan
 
     broken = tmp_path / "worker.py"
     # More than a pipe holds on stderr: the worker must still be able to die.
@@ -233,3 +240,39 @@ def test_a_worker_that_dies_is_reported_with_its_last_words(seeded_db: Database,
     reader = CollectionScan(seeded_db, Filter())
     with pytest.raises(ExportError, match="ended unexpectedly: boom: worker broke"):
         list(reader.iter(None))
+
+
+def _sections(path: Path) -> list[str]:
+    """The Markdown export's conversation sections (the head names the export's time)."""
+    return path.read_text(encoding="utf-8").split("## Conversations", 1)[1].split("\n### ")[1:]
+
+
+def test_markdown_read_by_a_scan_is_placed_oldest_first(db: Database, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    from claudelens_nb.exports import read
+
+    jan = datetime(2026, 1, 10, tzinfo=UTC)
+    # Stored newest first, and "c" and "b" start at the same instant (ties go by id).
+    for sid, day in (("d", 30), ("c", 20), ("b", 20), ("a", 1)):
+        _session(db, sid, jan + timedelta(days=day), jan + timedelta(days=day), count=1)
+        _message(db, sid, f"{sid}0", jan + timedelta(days=day), text=f"text of {sid}")
+    scanned = export(None, "markdown", tmp_path / "scan.md", db=db)
+    monkeypatch.setattr(read, "SCAN_SHARE", 2.0)  # now fetched by id, oldest first
+    fetched = export(None, "markdown", tmp_path / "ids.md", db=db)
+    sections = _sections(scanned.path)
+    assert [s.split("\n", 1)[0].split(".")[0] for s in sections] == ["1", "2", "3", "4"]
+    assert [s.split("**ID:** ")[1][0] for s in sections] == ["a", "b", "c", "d"]
+    assert "text of b" in sections[1] and sections == _sections(fetched.path)
+    assert not list(tmp_path.glob("*.sections")) and not list(tmp_path.glob(".*work"))
+
+
+def test_the_scan_reports_every_conversations_place(db: Database) -> None:
+    jan = datetime(2026, 1, 10, tzinfo=UTC)
+    _session(db, "late", jan + timedelta(days=3), jan + timedelta(days=3))
+    db[names.SESSIONS].insert_one({"sessionId": "undated", "endedAt": jan})
+    _session(db, "early", jan, jan)
+    scan = CollectionScan(db, Filter())
+    ids = [c["id"] for batch in scan.iter(None) for c in batch]
+    assert sorted(ids) == ["early", "late", "undated"]
+    # The server's order for startedAt: missing first, then dates.
+    assert scan.positions == {"undated": 0, "early": 1, "late": 2}

@@ -97,7 +97,7 @@ def test_csv_single_table(seeded_db: Database) -> None:
 
 
 def test_parquet_typed_tables(seeded_db: Database, monkeypatch) -> None:
-    from claudelens_nb.exports import scan
+    from claudelens_nb.exports.read import scan
 
     monkeypatch.setattr(scan, "YIELD_MESSAGES", 50)  # many small batches reach the writer
     res = export({"message_types": ["user", "assistant"]}, "parquet", db=seeded_db)

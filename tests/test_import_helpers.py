@@ -9,7 +9,8 @@ from typing import Any
 
 from pymongo.database import Database
 
-from claudelens_nb import query, records
+from claudelens_nb import records
+from claudelens_nb.exports.read import iter_conversations
 from claudelens_nb.store import collections as names
 
 BOOKKEEPING = {"import_jobs", "import_undo", "export_jobs"}
@@ -17,7 +18,7 @@ BOOKKEEPING = {"import_jobs", "import_undo", "export_jobs"}
 
 def conversations(db: Database) -> list[dict[str, Any]]:
     """Every stored conversation as JSON-ready dicts (what our JSON export holds)."""
-    return [records.record_to_json(c) for chunk in query.iter_conversations(db=db) for c in chunk]
+    return [records.record_to_json(c) for chunk in iter_conversations(db=db) for c in chunk]
 
 
 def write_json(path: Path, convs: list[dict[str, Any]], *, envelope: bool = True) -> Path:

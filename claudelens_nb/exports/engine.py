@@ -17,8 +17,8 @@ from pymongo.errors import PyMongoError
 from .. import __version__, records
 from ..bulk import fewer_collections
 from ..errors import Cancelled, ClaudeLensError, ErrorCode, ExportError
+from ..filters import Filter, coerce_filter, get_db
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
-from ..query import Filter, _get_db, coerce_filter
 from ..security import sha256_file
 from . import archive, files, jobs
 from .formats import Setup, Writer
@@ -26,9 +26,8 @@ from .formats import get as get_format
 from .jsonfmt import FORMAT_VERSION
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
+from .read import CollectionScan, LateMessage, Prefetch, by_chunks, open_stream
 from .sanitize import Sanitizer
-from .scan import CollectionScan, LateMessage
-from .stream import Prefetch, by_chunks, open_stream
 
 GENERATOR = f"claudelens_nb {__version__}"
 _ACTIVE: set[str] = set()
@@ -112,7 +111,7 @@ def export(
     fmt = check_format(format)
     opts = coerce_options(options)
     flt = coerce_filter(flt)
-    db = _get_db(db)
+    db = get_db(db)
     jobs.cleanup_once(db)
     job = jobs.new_job(db, fmt=fmt, filters=flt.to_dict(), options=opts.to_dict(), owner=owner)
     job_id = job["_id"]
@@ -170,7 +169,7 @@ class _Run:
         self.report, self.cancel, self.path, self.recorder = report, cancel, path, recorder
         self.job_id: str = job["_id"]
         self.format = get_format(fmt)
-        self.per_conversation = self.format.per_conversation  # one at a time, oldest first
+        self.per_conversation = self.format.per_conversation
         self.work: Path | None = None
         self.final: Path | None = None
         self.part: Path | None = None
@@ -224,18 +223,20 @@ class _Run:
             emit(self.report, "Exporting", number, total, title)
             check(self.cancel)
 
+        scan = self.reader if isinstance(self.reader, CollectionScan) else None
+        position = scan.positions.__getitem__ if scan is not None else None
         writer, members = self.format.open_writer(
-            Setup(self.work, base, meta, opts, sanitizer, self.background, on_section=section))
+            Setup(self.work, base, meta, opts, sanitizer, self.background, on_section=section,
+                  position=position))
         self.writer = writer
         n_convs = n_msgs = 0
         emit(self.report, "Exporting", 0, total)
         for batch in self.reader.iter(self.cancel):
             for conv in batch:
                 _shape(conv, opts)
-            # JSON writers sanitise while encoding; tables only what they show.
-            if self.format.tables:
+            if self.format.sanitize == "tables":
                 sanitizer.table_fields(batch)
-            elif self.per_conversation:
+            elif self.format.sanitize == "records":
                 sanitizer.conversations(batch)
             check(self.cancel)
             if self.per_conversation:  # slow writers: progress moves with each conversation
@@ -306,14 +307,14 @@ class _Run:
         # core the encoder leaves idle. If it ends up small after all, the zip is dropped.
         self.zip_alongside = self.format.zips_alongside and (
             layout == "zip" or t.messages * _GUESS_BYTES_PER_MESSAGE >= opts.compress_threshold // 2)
-        self.reader = open_stream(db, self.flt, by_date=self.per_conversation,
+        self.reader = open_stream(db, self.flt, order=self.format.order,
                                   matched=t.conversations, chunk_size=opts.chunk_size)
         try:
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
         except LateMessage:
             # A session's endedAt is behind its messages: start again, fetching by id.
             self._reset()
-            self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=self.per_conversation)
+            self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=self.format.order != "any")
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
         assert self.writer is not None
         self.writer.close()

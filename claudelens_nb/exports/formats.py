@@ -48,6 +48,9 @@ class Setup:
     # Called by a writer that lays conversations out later than write() (PDF) as it reaches
     # each one: (its number, its title); the engine reports progress and checks Cancel there.
     on_section: Callable[[int, str | None], None] | None = None
+    # For a format with order="placed" read in storage order: a conversation id's place in
+    # oldest-first order. None: conversations come oldest first.
+    position: Callable[[str], int] | None = None
 
 
 Members = list[tuple[Path, str]]  # (file written, its name in an archive or folder)
@@ -59,7 +62,13 @@ class Format:
     suffix: str  # of the single file it writes (table formats: of one table)
     writer: str  # "module:Class"; a module starting with "." is in this package
     open: Callable[[type, Setup, Format], tuple[Writer, Members]]
-    per_conversation: bool = False  # handed one conversation at a time, oldest first
+    # In what order it needs conversations: "any" (storage order will do), "placed" (any
+    # order, with Setup.position: it puts each in place itself), "oldest_first".
+    order: str = "any"
+    # Who removes secrets (and PII): "encoding" (the writer, as it encodes), "tables" (the
+    # engine, in the fields the tables show), "records" (the engine, in whole records).
+    sanitize: str = "encoding"
+    per_conversation: bool = False  # handed one at a time (slow writers: progress moves with each)
     tables: bool = False  # a conversations and a messages table (a folder, or one of them)
     zips_alongside: bool = False  # its bytes can be deflated while they are encoded
     reports_sections: bool = False  # its write() queues; progress comes from Setup.on_section
@@ -74,10 +83,17 @@ class Format:
         return self.open(found, setup, self)
 
 
-def _one_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
+def one_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
+    """Opens `cls(path, meta)` on one file: for a simple format, ours or added from outside."""
     path = s.work / f"{s.base}.{fmt.suffix}"
     files.create_private(path)
     return cls(path, s.meta), [(path, path.name)]
+
+
+def _placed_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
+    path = s.work / f"{s.base}.{fmt.suffix}"
+    files.create_private(path)
+    return cls(path, s.meta, position=s.position), [(path, path.name)]
 
 
 def _laid_out_file(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
@@ -105,11 +121,13 @@ def _parquet_tables(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
 REGISTRY: dict[str, Format] = {f.name: f for f in (
     Format("json", "json", ".jsonfmt:JsonWriter", _byte_file, zips_alongside=True),
     Format("jsonl", "jsonl", ".jsonfmt:JsonlWriter", _byte_file, zips_alongside=True),
-    Format("csv", "csv", ".tabular:CsvWriter", _csv_tables, tables=True),
-    Format("markdown", "md", ".markdown:MarkdownWriter", _one_file, per_conversation=True),
-    Format("pdf", "pdf", ".pdf:PdfWriter", _laid_out_file, per_conversation=True,
-           reports_sections=True),
-    Format("parquet", "parquet", ".tabular:ParquetWriter", _parquet_tables, tables=True),
+    Format("csv", "csv", ".tabular:CsvWriter", _csv_tables, sanitize="tables", tables=True),
+    Format("markdown", "md", ".markdown:MarkdownWriter", _placed_file, order="placed",
+           sanitize="records"),
+    Format("pdf", "pdf", ".pdf:PdfWriter", _laid_out_file, order="oldest_first",
+           sanitize="records", per_conversation=True, reports_sections=True),
+    Format("parquet", "parquet", ".tabular:ParquetWriter", _parquet_tables, sanitize="tables",
+           tables=True),
 )}
 ALIASES = {"md": "markdown"}
 

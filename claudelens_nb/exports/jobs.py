@@ -17,8 +17,8 @@ from pymongo.database import Database
 
 from ..config import settings
 from ..errors import ErrorCode, ExportError
+from ..filters import get_db
 from ..progress import Progress
-from ..query import _get_db
 from ..store import collections as names
 from ..store.server import pid_alive
 from . import files
@@ -134,7 +134,7 @@ def _owner_ok(doc: dict[str, Any], owner: str | None) -> bool:
 def history(page: int = 0, page_size: int = 20, *, db: Database | None = None,
             owner: str | None = None) -> list[dict[str, Any]]:
     """Export job records, newest first, one page at a time."""
-    db = _get_db(db)
+    db = get_db(db)
     cleanup_once(db)
     if page < 0 or page_size < 1:
         raise ExportError(f"page must be >= 0 and page_size >= 1, got {page}, {page_size}",
@@ -151,11 +151,11 @@ def _history_query(owner: str | None) -> dict[str, Any]:
 
 def history_count(*, db: Database | None = None, owner: str | None = None) -> int:
     """How many export records `history` pages through (for "page 2 of 5")."""
-    return _get_db(db)[names.EXPORT_JOBS].count_documents(_history_query(owner))
+    return get_db(db)[names.EXPORT_JOBS].count_documents(_history_query(owner))
 
 
 def get_job(job_id: str, *, db: Database | None = None) -> dict[str, Any]:
-    db = _get_db(db)
+    db = get_db(db)
     if not isinstance(job_id, str):
         raise ExportError(f"an export job id is text, got {type(job_id).__name__}",
                           code=ErrorCode.UNKNOWN_JOB)
@@ -167,7 +167,7 @@ def get_job(job_id: str, *, db: Database | None = None) -> dict[str, Any]:
 
 def resolve_job_id(prefix: str, *, db: Database | None = None) -> str:
     """A full job id from its first characters (as the CLI shows them); refuses ambiguity."""
-    db = _get_db(db)
+    db = get_db(db)
     if not re.fullmatch(r"[0-9a-f]{4,32}", prefix or ""):
         raise ExportError(f"not an export job id: {prefix!r}", code=ErrorCode.UNKNOWN_JOB)
     found = [d["_id"] for d in db[names.EXPORT_JOBS].find(
@@ -202,7 +202,7 @@ def export_file_path(job_id: str, *, db: Database | None = None, owner: str | No
 
 def delete_export(job_id: str, *, db: Database | None = None, owner: str | None = None) -> bool:
     """Remove an export's file (when it is in the export folder) and its record."""
-    db = _get_db(db)
+    db = get_db(db)
     doc = db[names.EXPORT_JOBS].find_one({"_id": job_id}) if isinstance(job_id, str) else None
     if doc is None:
         return False
@@ -226,7 +226,7 @@ def cleanup_exports(*, db: Database | None = None) -> int:
 
     Returns how many exports were expired or dropped.
     """
-    db = _get_db(db)
+    db = get_db(db)
     coll = db[names.EXPORT_JOBS]
     at = now()
     n = 0

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from ..records import iso, to_json_value
+from . import files
 
 ROLE_LABELS = {
     "user": "User",
@@ -141,29 +142,59 @@ def header_markdown(meta: Mapping[str, Any]) -> str:
 
 
 class MarkdownWriter:
-    """Writes the Markdown export chunk by chunk; nothing is kept but the running number."""
+    """Writes the Markdown export chunk by chunk.
 
-    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+    Conversations come oldest first, or (from a collection scan) in storage order with
+    `position(id)` giving each one's place: then each section is written to a side file as
+    it comes and the sections are copied into the document in order at close. Memory
+    holds the running number, or one offset per conversation.
+    """
+
+    def __init__(self, path: Path, meta: dict[str, Any],
+                 position: Callable[[str], int] | None = None) -> None:
         self.path = Path(path)
         self.meta = meta
         self.count = 0
+        self._position = position
         self._fh: TextIO | None = self.path.open("w", encoding="utf-8", newline="\n")
         self._fh.write(header_markdown(meta))
+        self._side: BinaryIO | None = None
+        self._placed: list[tuple[int, int, int]] = []  # (position, offset, length)
+        if position is not None:
+            side = self.path.with_name(self.path.name + ".sections")
+            files.create_private(side)
+            self._side = side.open("w+b")
 
     def write(self, conversations: list[dict[str, Any]]) -> None:
         assert self._fh is not None, "writer is closed"
         for conv in conversations:
             self.count += 1
-            self._fh.write(conversation_markdown(self.count, conv))
+            if self._side is None or self._position is None:
+                self._fh.write(conversation_markdown(self.count, conv))
+                continue
+            place = self._position(conv["id"])
+            data = conversation_markdown(place + 1, conv).encode("utf-8")
+            self._placed.append((place, self._side.tell(), len(data)))
+            self._side.write(data)
 
     def close(self) -> None:
-        if self._fh is not None:
-            if not self.count:
-                self._fh.write("_No conversations match this export._\n")
-            self._fh.close()
-            self._fh = None
+        if self._fh is None:
+            return
+        if self._side is not None:
+            self._fh.flush()
+            out = self._fh.buffer
+            for _, offset, length in sorted(self._placed):
+                self._side.seek(offset)
+                out.write(self._side.read(length))
+        if not self.count:
+            self._fh.write("_No conversations match this export._\n")
+        self.abort()
 
     def abort(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        if self._side is not None:
+            self._side.close()
+            files.remove_quietly(Path(self._side.name))
+            self._side = None

@@ -12,10 +12,11 @@ from typing import Any
 from pymongo.database import Database
 
 from .. import records
-from ..query import Filter, _get_db, coerce_filter, iter_conversations, session_query
+from ..filters import Filter, coerce_filter, get_db, session_query
 from ..store import collections as names
 from ..store import facts
 from .options import FORMATS
+from .read import iter_conversations
 
 TOOL_TYPES = ("tool_use", "tool_result")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -190,7 +191,7 @@ def preview(flt: Filter | dict | None = None, *, db: Database | None = None, pag
     costs less than an aggregate plus a sorted page query); message counts by type come
     from the facts cache.
     """
-    db, flt = _get_db(db), coerce_filter(flt)
+    db, flt = get_db(db), coerce_filter(flt)
     sq = session_query(db, flt)
     wanted = None
     ids = sq.get("sessionId", {}).get("$in")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -259,8 +260,21 @@ class Sanitizer:
                 self._walk_list(tool_input)
 
     def conversations(self, convs: Iterable[dict[str, Any]]) -> None:
-        """Sanitise conversation records in place (title, summary, metadata, every message)."""
+        """Sanitise conversation records in place (title, summary, metadata, every message).
+
+        Messages are walked only where a rule could change them: their JSON (orjson, in C)
+        is tested for secret candidates all together, as the JSON writers do.
+        """
         if not self._steps:
             return
+        if self.redact_pii or self.anonymize:
+            for conv in convs:
+                self._walk_dict(conv)
+            return
+        msgs: list[dict[str, Any]] = []
         for conv in convs:
-            self._walk_dict(conv)
+            self.header(conv)
+            msgs += [m for m in conv.get("messages") or () if isinstance(m, dict)]
+        encoded = [orjson.dumps(m, default=str, option=orjson.OPT_NON_STR_KEYS) for m in msgs]
+        for i in self.to_check(encoded):
+            self._walk_dict(msgs[i])

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 from pymongo.database import Database
 
+from ..filters import FILTER_MESSAGE_TYPES, Filter
 from ..progress import CancelToken
-from ..query import FILTER_MESSAGE_TYPES, Filter
 from .jobs import Debouncer, describe_error, guarded, request_cancel, run_in_thread
 from .parts import (
     Banner,
@@ -324,7 +324,7 @@ class ExportTab(w.VBox):
         self.refresh()
 
     def select_all(self) -> None:
-        from ..query import matching_session_ids
+        from ..filters import matching_session_ids
 
         self.selected.update(matching_session_ids(self.db, self.current_filter()))
         self._syncing = True

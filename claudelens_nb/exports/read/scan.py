@@ -19,7 +19,7 @@ If a message turns up that the session document says cannot be there (in a later
 collection than `endedAt` allows, or after `messageCount` messages were read), reading
 stops with `LateMessage` and the caller starts again by id.
 
-The fetching runs in a helper process (scan_worker.py) that keeps a few batches ready, so
+The fetching runs in a helper process (worker.py) that keeps a few batches ready, so
 the server works while this process decodes, builds and writes.
 """
 
@@ -27,29 +27,29 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import json
-import select
 import subprocess
 import sys
 import tempfile
 from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime
+from multiprocessing import Pipe
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 import bson
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure
 
-from ..errors import ExportError
-from ..progress import CancelToken, check
-from ..query import Filter, conversation_of, message_query, session_query
-from ..store import collections as names
-from ..store import facts
-from ..store.connection import uri_of
-from .scan_worker import END, ERROR, HEADER
+from ...errors import ExportError
+from ...filters import Filter, message_query, session_query
+from ...progress import CancelToken, check
+from ...store import collections as names
+from ...store import facts
+from ...store.connection import uri_of
+from .chunks import conversation_of
+from .worker import ERROR_EXIT
 
 BATCH_DOCS = 2000  # per server batch: about 2 MB of messages
 # What the worker keeps ready while the writer is busy. SecantusDB pauses before the first
@@ -60,7 +60,7 @@ YIELD_MESSAGES = 2000  # records handed to the writer at a time
 # Datetimes decoded naive (UTC, as stored): a third cheaper to decode and to write as
 # ISO text, and every writer reads naive as UTC. Records from the scan never leave the export.
 _CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions()
-_WORKER = Path(__file__).with_name("scan_worker.py")
+_WORKER = Path(__file__).with_name("worker.py")
 _PIPE_BYTES = 1 << 20
 
 
@@ -118,6 +118,17 @@ def last_position(collection_names: list[str], ended: datetime | None) -> int:
     return bisect_right(months, names.monthly_name(ended)) - 1 + legacy
 
 
+def _date_key(value: Any) -> tuple[int, Any]:
+    """Sorts as the server sorts startedAt (BSON type order: missing, numbers, text, dates)."""
+    if isinstance(value, datetime):
+        return 3, value
+    if isinstance(value, str):
+        return 2, value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 1, value
+    return 0, 0
+
+
 def available(db: Database) -> bool:
     """True when a worker can reach `db` (it needs the URI the client was made from)."""
     return uri_of(db.client) is not None
@@ -131,6 +142,10 @@ class CollectionScan:
         if uri is None:
             raise ExportError("a collection scan needs a client made by claudelens_nb.connect()")
         self._names = names.message_collection_names(db)
+        # Each conversation's place in oldest-first order (startedAt, then id), known
+        # before the first one is handed on: a writer that must put them in that order
+        # (Markdown) places them itself.
+        self.positions: dict[str, int] = {}
         # Asked before the worker starts: later the server is busy reading for it.
         self._projects = {d["_id"]: d for d in db[names.PROJECTS].find({}, {"name": 1, "path": 1})}
         mq = message_query(flt)
@@ -139,69 +154,58 @@ class CollectionScan:
         self._counts = facts.session_message_counts(db, flt.message_types) if mq else None
         streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt)}]
         streams += [{"coll": name, "filter": mq} for name in self._names]
-        request = bson.encode({"uri": uri, "db": db.name, "streams": streams,
-                               "batch": batch_docs, "ahead_bytes": AHEAD_BYTES})
+        self._streams = len(streams)
+        request_r, request_w = Pipe(duplex=False)
+        self._data, data_w = Pipe(duplex=False)
+        with contextlib.suppress(OSError):  # a bigger pipe: fewer reads per batch (Linux)
+            fcntl.fcntl(data_w.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         # A file, not a pipe, for the worker's stderr: nobody reads it until the worker
-        # dies, and a full pipe would block it.
+        # ends, and a full pipe would block it.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        child_ends = (request_r.fileno(), data_w.fileno())
         self._proc = subprocess.Popen(
             # -P: the worker's folder (ours) must not shadow the modules it imports.
-            [sys.executable, "-P", str(_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, bufsize=0,
+            [sys.executable, "-P", str(_WORKER), *map(str, child_ends)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+            pass_fds=child_ends,
         )
-        # bufsize=0: stdout is the raw pipe, a FileIO (typed IO[bytes] | None).
-        self._out = cast(io.FileIO, self._proc.stdout)
-        with contextlib.suppress(OSError):  # a bigger pipe: fewer reads per batch (Linux)
-            fcntl.fcntl(self._out.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(len(request).to_bytes(4, "little") + request)
-        self._proc.stdin.close()
+        request_r.close()
+        data_w.close()
+        request_w.send({"uri": uri, "db": db.name, "streams": streams,
+                        "batch": batch_docs, "ahead_bytes": AHEAD_BYTES})
+        request_w.close()
 
-    # ---------------------------------------------------------- reading frames
-
-    def _read(self, size: int) -> bytes:
-        out = self._out
-        buf = bytearray(size)
-        view = memoryview(buf)
-        got = 0
-        while got < size:
-            n = out.readinto(view[got:])
-            if not n:
-                self._died()
-            got += n
-        return bytes(buf)
+    # ---------------------------------------------------------- reading batches
 
     def _died(self) -> NoReturn:
         self._proc.wait()
         self._stderr.seek(0)
-        err = self._stderr.read().decode("utf-8", "replace")
-        tail = err.strip().splitlines()[-1] if err.strip() else f"exit code {self._proc.returncode}"
-        raise ExportError(f"the export's reading process ended unexpectedly: {tail}")
-
-    def _frame(self, cancel: CancelToken | None) -> tuple[int, bytes]:
-        fd = self._out.fileno()
-        while True:
-            check(cancel)
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                break
-        stream, size = HEADER.unpack(self._read(HEADER.size))
-        data = self._read(size) if size else b""
-        if stream == ERROR:
-            detail = json.loads(data)
-            message = f"{detail['type']}: {detail['message']}"
-            if detail["kind"] == "database":
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        detail = None
+        if self._proc.returncode == ERROR_EXIT and lines:
+            with contextlib.suppress(ValueError):
+                detail = json.loads(lines[-1])
+        if isinstance(detail, dict):
+            message = f"{detail.get('type')}: {detail.get('message')}"
+            if detail.get("kind") == "database":
                 raise ConnectionFailure(message)
             raise ExportError(f"reading the export failed: {message}")
-        return stream, data
+        tail = lines[-1] if lines else f"exit code {self._proc.returncode}"
+        raise ExportError(f"the export's reading process ended unexpectedly: {tail}")
 
     def _frames(self, cancel: CancelToken | None) -> Iterator[tuple[int, bytes]]:
         """(stream, raw BSON batch) in order; an empty batch ends a stream."""
-        while True:
-            stream, data = self._frame(cancel)
-            if stream == END:
-                return
+        stream = 0
+        while stream < self._streams:
+            while not self._data.poll(0.1):
+                check(cancel)
+            try:
+                data = self._data.recv_bytes()
+            except (EOFError, OSError):
+                self._died()
             yield stream, data
+            if not data:
+                stream += 1
 
     # ---------------------------------------------------------- joining
 
@@ -209,9 +213,8 @@ class CollectionScan:
         """The matching sessions (stream 0), kept raw until written: a sixth of the memory
         of decoded ones."""
         state = _Open()
-        for stream, data in frames:
-            if stream != 0:
-                raise ExportError(f"reading the export failed: stream {stream} came first")
+        starts: list[tuple[tuple[int, Any], str]] = []
+        for _stream, data in frames:
             if not data:
                 break
             view, pos = memoryview(data), 0
@@ -223,6 +226,9 @@ class CollectionScan:
                     k = last_position(self._names, s.get("endedAt"))
                     count = s.get("messageCount") if self._counts is None else self._counts[sid]
                     state.add(sid, raw, k, count)
+                    starts.append((_date_key(s.get("startedAt")), sid))
+        starts.sort()
+        self.positions.update((sid, i) for i, (_, sid) in enumerate(starts))
         return state
 
     def iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
@@ -283,6 +289,5 @@ class CollectionScan:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        for fh in (self._proc.stdout, self._stderr):
-            if fh is not None:
-                fh.close()
+        self._data.close()
+        self._stderr.close()
