@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import ErrorCode, ImportFileError
 from ..reading import ReadReport
 from ..security import Limits, TextInfo, open_text
+from .items import Items, RawItem
 
 CONVERSATION_COLUMNS = [
     "conversation_id", "title", "project_name", "model", "message_count", "cost_usd",
@@ -103,10 +104,8 @@ def _message(row: dict[str, str]) -> dict[str, Any]:
     return msg
 
 
-def items_from(tables: list[tuple[Path, TextInfo, str]], limits: Limits):
+def items_from(tables: list[tuple[Path, TextInfo, str]], limits: Limits) -> Items:
     """Reader of the given table files (identified by header) as raw conversations."""
-    from .readers import RawItem
-
     def items(report: ReadReport) -> Iterator[RawItem]:
         convs: dict[str, dict[str, Any]] = {}
         lines: dict[str, tuple[str, int]] = {}

@@ -1,9 +1,11 @@
-"""Opening an input: checks, kind detection from content, and raw conversations one by one.
+"""Opening an input: checks, kind detection from content, and the kind's reader.
 
-Kinds: "json" (our envelope), "claudelens_json" (ClaudeLens's older `{"conversations":
-[...]}`), "json_array" (a bare list of our conversations), "jsonl", "csv", and the
-external sources' kinds ("claude_code", "claude_ai", "chatgpt") read by `sources.read`.
-A zip is checked and extracted into a private temporary folder, then read as its content.
+Detection names the kind ("json": our envelope, "claudelens_json": ClaudeLens's older
+`{"conversations": [...]}`, "json_array": a bare list of our conversations, "jsonl", "csv",
+"parquet", or an external source's kind from `sources.detect`); the kind is looked up in
+`kinds.REGISTRY`, which says whose limits apply and reads it. A zip is checked and
+extracted into a private temporary folder, then read as its content; a folder is an
+export's tables (with its manifest) or .jsonl files.
 """
 
 from __future__ import annotations
@@ -12,13 +14,10 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ..errors import ErrorCode, ImportFileError
-from ..reading import Problem, ReadReport
 from ..security import (
     DEFAULT_LIMITS,
     Limits,
@@ -34,77 +33,16 @@ from ..security import (
     private_tempdir,
     sha256_file,
 )
-from . import csv_reader, upstream_layout
-from .tables import open_export_folder, open_parquet_file, parquet_items
+from . import csv_reader, kinds
+from .items import RawItem
+from .json_reader import Counting, ijson_backend, json_error
+from .kinds import Given, Source
 
-OUR_KINDS = ("json", "claudelens_json", "json_array", "jsonl", "csv", "parquet")
+__all__ = ["MANIFEST", "RawItem", "Source", "detect_text", "open_source"]
+
 MANIFEST = "manifest.json"
 _CONV_KEYS = {"messages", "msgs", "chat_messages", "turns"}
 _PEEK_EVENTS = 20_000
-
-
-def _ijson():
-    try:
-        import ijson.backends.yajl2_c as backend
-    except ImportError:  # pragma: no cover - the C backend ships in ijson's wheels
-        import ijson as backend
-    return backend
-
-
-@dataclass
-class RawItem:
-    """One conversation as read: raw for our kinds, canonical for external sources."""
-
-    data: Any
-    line: int | None = None
-    file: str | None = None
-
-
-@dataclass
-class Source:
-    kind: str
-    fmt: str  # "json" or "csv": whose limits apply
-    name: str
-    size: int
-    sha256: str
-    archive: bool = False
-    encrypted: bool = False
-    _items: Callable[[ReadReport], Iterator[RawItem]] | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    def items(self, report: ReadReport) -> Iterator[RawItem]:
-        assert self._items is not None
-        return self._items(report)
-
-    @property
-    def external(self) -> bool:
-        return self.kind not in OUR_KINDS
-
-
-class _Counting:
-    """A binary reader that counts the bytes handed out (for error offsets)."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
-        self.count += len(data)
-        return data
-
-
-def _json_error(name: str, exc: Exception, offset: int) -> ImportFileError:
-    text = str(exc)
-    if isinstance(exc, bytes):  # pragma: no cover
-        text = exc.decode("utf-8", "replace")
-    text = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    if text.startswith("b'") or text.startswith('b"'):
-        text = text[2:].split("\\n")[0]
-    if "premature EOF" in text or "Incomplete" in text:
-        return ImportFileError(f"{name}: truncated JSON: the file ends at byte offset {offset} "
-                               "before the data is complete")
-    return ImportFileError(f"{name}: malformed JSON near byte offset {offset}: {text}")
 
 
 # ---------------------------------------------------------------- detection
@@ -118,11 +56,11 @@ def _first_byte(path: Path, info: TextInfo) -> bytes:
 def _top_keys(path: Path, info: TextInfo, container: str) -> tuple[list[str], ImportFileError | None]:
     """Keys of the first top-level object (or of the first array item), and a parse error
     met on the way (a truncated or malformed file)."""
-    ij = _ijson()
+    ij = ijson_backend()
     top = "item" if container == "[" else ""
     keys: list[str] = []
     with open_utf8(path, info) as fh:
-        counting = _Counting(fh)
+        counting = Counting(fh)
         try:
             for n, (prefix, event, value) in enumerate(ij.parse(counting, multiple_values=True)):
                 if prefix == top and event == "map_key":
@@ -134,7 +72,7 @@ def _top_keys(path: Path, info: TextInfo, container: str) -> tuple[list[str], Im
                 if n > _PEEK_EVENTS:
                     break
         except Exception as exc:  # ijson / yajl errors
-            return keys, _json_error(display_name(path), exc, counting.count)
+            return keys, json_error(display_name(path), exc, counting.count)
     return keys, None
 
 
@@ -182,93 +120,28 @@ def detect_text(path: Path, info: TextInfo, name: str) -> str:
     )
 
 
-# ---------------------------------------------------------------- readers of our kinds
-
-def _json_items(path: Path, info: TextInfo, name: str, prefix: str, limits: Limits,
-                adapt: Callable[[Any], Any] | None = None):
-    def items(report: ReadReport) -> Iterator[RawItem]:
-        ij = _ijson()
-        with open_utf8(path, info) as fh:
-            counting = _Counting(fh)
-            i = 0
-            try:
-                for conv in ij.items(counting, prefix, use_float=True):
-                    yield RawItem(adapt(conv) if adapt else conv, None, name)
-                    i += 1
-            except ImportFileError:
-                raise
-            except Exception as exc:  # ijson's errors carry yajl's message
-                if type(exc).__module__.startswith("ijson") or isinstance(exc, ValueError):
-                    raise _json_error(name, exc, counting.count) from None
-                raise
-    return items
-
-
-def _jsonl_items(path: Path, info: TextInfo, name: str, limits: Limits):
-    def items(report: ReadReport) -> Iterator[RawItem]:
-        with open_utf8(path, info) as fh:
-            for line_no, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except ValueError as exc:
-                    report.error(f"malformed JSON: {exc}", file=name, line=line_no)
-                    continue
-                if isinstance(obj, dict) and set(obj) == {"_meta"}:
-                    continue
-                yield RawItem(obj, line_no, name)
-    return items
-
-
-def _folder_jsonl_items(files: list[tuple[Path, TextInfo, str]], limits: Limits):
-    def items(report: ReadReport) -> Iterator[RawItem]:
-        for path, info, name in files:
-            yield from _jsonl_items(path, info, name, limits)(report)
-    return items
-
-
-def _external_items(kind: str, path: Path, limits: Limits):
-    def items(report: ReadReport) -> Iterator[RawItem]:
-        src = _sources()
-        if src is None:
-            raise ImportFileError("the external source readers (claudelens_nb.sources) are missing")
-        for conv in src.read(kind, path, report, limits=limits):
-            yield RawItem(conv, None, None)
-    return items
-
-
 # ---------------------------------------------------------------- opening
 
 def _open_text_file(path: Path, fmt: str, name: str, limits: Limits) -> tuple[Source, TextInfo]:
     size = check_size(path, fmt, limits)
     check_magic(path, fmt, name)
     info = inspect_text(path, name)
-    kind = detect_text(path, info, name)
-    if kind == "csv":
-        if size > limits.csv_bytes:
-            raise ImportFileError(
-                f"{name}: {size / 1048576:.1f} MB is over the {limits.csv_bytes / 1048576:.0f} MB "
-                "limit for CSV files", code="QUOTA_EXCEEDED")
-        src = Source(kind, "csv", name, size, info.sha256)
-        src._items = csv_reader.items_from([(path, info, name)], limits)
-        return src, info
-    if kind in OUR_KINDS:
+    kind = kinds.get(detect_text(path, info, name))
+    if kind.family == "csv" and size > limits.csv_bytes:
+        raise ImportFileError(
+            f"{name}: {size / 1048576:.1f} MB is over the {limits.csv_bytes / 1048576:.0f} MB "
+            "limit for CSV files", code="QUOTA_EXCEEDED")
+    if kind.ours and kind.family == "json":  # our JSON nesting is checked before streaming
         with open_utf8(path, info) as fh:
             check_json_structure(fh, limits, name)
-    src = Source(kind, "json", name, size, info.sha256)
-    if kind == "json":
-        src._items = _json_items(path, info, name, "conversations.item", limits)
-    elif kind == "claudelens_json":
-        src._items = _json_items(path, info, name, "conversations.item", limits,
-                                 upstream_layout.adapt)
-    elif kind == "json_array":
-        src._items = _json_items(path, info, name, "item", limits)
-    elif kind == "jsonl":
-        src._items = _jsonl_items(path, info, name, limits)
-    else:
-        src._items = _external_items(kind, path, limits)
-    return src, info
+    return kind.source(Given(path, limits, [(path, info, name)]), name, size, info.sha256), info
+
+
+def _open_parquet_file(path: Path, name: str, limits: Limits) -> Source:
+    """A single Parquet table (an export that asked for one table)."""
+    size = check_size(path, "json", limits)
+    given = Given(path, limits, parquet=[(path, name)])
+    return kinds.get("parquet").source(given, name, size, sha256_file(path))
 
 
 def _walk_jsonl(folder: Path) -> list[Path]:
@@ -282,8 +155,37 @@ def _walk_jsonl(folder: Path) -> list[Path]:
     return found
 
 
+def _open_export_folder(path: Path, name: str, limits: Limits) -> Source | None:
+    """A folder a CSV or Parquet export wrote (tables + manifest.json), or None if it is not one."""
+    if not (path / MANIFEST).is_file():
+        return None
+    present = {p.name: p for p in path.iterdir() if p.is_file() and not p.is_symlink()}
+    _verify_manifest(name, present)
+    parquet = sorted(n for n in present if n.lower().endswith(".parquet"))
+    csvs = sorted(n for n in present if n.lower().endswith(".csv"))
+    digest = sha256_file(present[MANIFEST])
+    total = 0
+    if parquet:
+        for n in parquet:
+            total += check_size(present[n], "json", limits)
+        given = Given(path, limits, parquet=[(present[n], f"{name}/{n}") for n in parquet])
+        return kinds.get("parquet").source(given, name, total, digest)
+    if csvs:
+        checked = []
+        for n in csvs:
+            shown = f"{name}/{n}"
+            total += check_size(present[n], "csv", limits)
+            check_magic(present[n], "csv", shown)
+            checked.append((present[n], inspect_text(present[n], shown), shown))
+        if total > limits.csv_bytes:
+            raise ImportFileError(f"{name}: CSV tables of {total / 1048576:.1f} MB are over the "
+                                  f"{limits.csv_bytes / 1048576:.0f} MB limit", code=ErrorCode.QUOTA_EXCEEDED)
+        return kinds.get("csv").source(Given(path, limits, checked), name, total, digest)
+    raise ImportFileError(f"{name}: the export folder holds no tables")
+
+
 def _open_folder(path: Path, name: str, limits: Limits) -> Source:
-    exported = open_export_folder(path, name, limits)  # a CSV/Parquet export's folder
+    exported = _open_export_folder(path, name, limits)  # a CSV/Parquet export's folder
     if exported is not None:
         return exported
     files = _walk_jsonl(path)
@@ -302,15 +204,11 @@ def _open_folder(path: Path, name: str, limits: Limits) -> Source:
     src_mod = _sources()
     kind = src_mod.detect(path) if src_mod else None
     if kind:
-        src = Source(kind, "json", name, total, h.hexdigest())
-        src._items = _external_items(kind, path, limits)
-        return src
+        return kinds.get(kind).source(Given(path, limits), name, total, h.hexdigest())
     first, info, rel = checked[0]
     if detect_text(first, info, rel) != "jsonl":
         raise ImportFileError(f"{name}: the folder's .jsonl files are not in a known format")
-    src = Source("jsonl", "json", name, total, h.hexdigest())
-    src._items = _folder_jsonl_items(checked, limits)
-    return src
+    return kinds.get("jsonl").source(Given(path, limits, checked), name, total, h.hexdigest())
 
 
 def _verify_manifest(name: str, files: dict[str, Path]) -> None:
@@ -348,9 +246,8 @@ def _open_zip(path: Path, name: str, password: str | None, limits: Limits,
         raise ImportFileError(f"{name}: the archive holds nothing to import")
     parquet = [(p, f"{name}:{m}") for m, p in payload.items() if m.lower().endswith(".parquet")]
     if parquet:
-        src = Source("parquet", "json", name, size, sha, archive=True, encrypted=ex.encrypted)
-        src._items = parquet_items(parquet, limits)
-        return src
+        return kinds.get("parquet").source(Given(tmp, limits, parquet=parquet), name, size, sha,
+                                           archive=True, encrypted=ex.encrypted)
     texts = []
     for member, p in payload.items():
         fmt = Path(member).suffix.lower()[1:]
@@ -365,9 +262,8 @@ def _open_zip(path: Path, name: str, password: str | None, limits: Limits,
         if total > limits.csv_bytes:
             raise ImportFileError(f"{name}: CSV tables of {total / 1048576:.1f} MB are over the "
                                   f"{limits.csv_bytes / 1048576:.0f} MB limit", code="QUOTA_EXCEEDED")
-        src = Source("csv", "csv", name, size, sha, archive=True, encrypted=ex.encrypted)
-        src._items = csv_reader.items_from(tables, limits)
-        return src
+        return kinds.get("csv").source(Given(tmp, limits, tables), name, size, sha, archive=True,
+                                       encrypted=ex.encrypted)
     if len(texts) == 1:
         p, info, shown = texts[0]
         inner, _ = _open_text_file(p, Path(p).suffix.lower()[1:] or "json", shown, limits)
@@ -378,9 +274,8 @@ def _open_zip(path: Path, name: str, password: str | None, limits: Limits,
     kind = src_mod.detect(tmp) if src_mod else None
     if not kind:
         raise ImportFileError(f"{name}: the archive's content is not in a known format")
-    src = Source(kind, "json", name, size, sha, archive=True, encrypted=ex.encrypted)
-    src._items = _external_items(kind, tmp, limits)
-    return src
+    return kinds.get(kind).source(Given(tmp, limits), name, size, sha, archive=True,
+                                  encrypted=ex.encrypted)
 
 
 @contextlib.contextmanager
@@ -401,7 +296,7 @@ def open_source(
         yield _open_folder(path, name, limits)
         return
     if fmt == "parquet":
-        yield open_parquet_file(path, name, limits)
+        yield _open_parquet_file(path, name, limits)
         return
     if fmt == "zip":
         with private_tempdir() as tmp:

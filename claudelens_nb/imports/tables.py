@@ -1,9 +1,8 @@
-"""Reading back what a CSV or Parquet export writes besides a zip: a Parquet file (one table),
-a folder of tables with our manifest (`x.parquet/`, `out.csv/`: conversations.*, messages.*,
-manifest.json), and the Parquet members of a zip.
+"""Our Parquet tables (conversations.parquet + messages.parquet, or one of them) -> raw
+conversations: a Parquet file an export wrote alone, in a folder of tables, or in a zip.
 
-Parquet files are checked before pyarrow reads them: the PAR1 marks at both ends, the size
-limit, and a schema with our columns. Rows come in batches; a conversation's messages are
+Parquet files are checked before pyarrow reads them: the size limit (by the opener), then
+here the PAR1 marks at both ends and a schema with our columns. Rows come in batches; a conversation's messages are
 contiguous in our exports, so each conversation is handed on as soon as its messages end
 (only the conversations table is held in memory).
 """
@@ -18,10 +17,10 @@ from typing import Any
 
 from ..errors import ErrorCode, ImportFileError
 from ..reading import ReadReport
-from ..security import Limits, check_magic, check_size, inspect_text, sha256_file
+from ..security import Limits
+from .items import Items, RawItem
 
 PARQUET_MAGIC = b"PAR1"
-MANIFEST = "manifest.json"
 _BATCH_ROWS = 10_000
 _CONV_FIELDS = ("title", "summary", "project_id", "project_name", "project_path", "model",
                 "created_at", "updated_at", "duration_seconds", "message_count", "tags")
@@ -95,11 +94,11 @@ def _message(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parquet_items(tables: list[tuple[Path, str]], limits: Limits):
+def parquet_items(tables: list[tuple[Path, str]], limits: Limits) -> Items:
     """Reader of our Parquet tables ((path, shown name), told apart by schema)."""
     kinds = {parquet_table(p, n): (p, n) for p, n in tables}
 
-    def items(report: ReadReport) -> Iterator[Any]:
+    def items(report: ReadReport) -> Iterator[RawItem]:
         convs: dict[str, dict[str, Any]] = {}
         if "conversations" in kinds:
             path, name = kinds["conversations"]
@@ -142,57 +141,8 @@ def parquet_items(tables: list[tuple[Path, str]], limits: Limits):
 
 
 def _item(convs: dict[str, dict[str, Any]], cid: str, messages: list[dict[str, Any]], line: int,
-          name: str | None, done: set[str]) -> Any:
-    from .readers import RawItem
-
+          name: str | None, done: set[str]) -> RawItem:
     done.add(cid)
     conv = convs.pop(cid, None) or {"id": cid}
     conv["messages"] = messages
     return RawItem(conv, line, name)
-
-
-# ---------------------------------------------------------------- sources
-
-def open_parquet_file(path: Path, name: str, limits: Limits) -> Any:
-    """A single Parquet table (an export that asked for one table)."""
-    from .readers import Source
-
-    size = check_size(path, "json", limits)
-    src = Source("parquet", "json", name, size, sha256_file(path))
-    src._items = parquet_items([(path, name)], limits)
-    return src
-
-
-def open_export_folder(path: Path, name: str, limits: Limits) -> Any | None:
-    """A folder a CSV or Parquet export wrote (tables + manifest.json), or None if it is not one."""
-    from . import csv_reader
-    from .readers import Source, _verify_manifest
-
-    if not (path / MANIFEST).is_file():
-        return None
-    present = {p.name: p for p in path.iterdir() if p.is_file() and not p.is_symlink()}
-    _verify_manifest(name, present)
-    parquet = sorted(n for n in present if n.lower().endswith(".parquet"))
-    csvs = sorted(n for n in present if n.lower().endswith(".csv"))
-    digest = sha256_file(present[MANIFEST])
-    total = 0
-    if parquet:
-        for n in parquet:
-            total += check_size(present[n], "json", limits)
-        src = Source("parquet", "json", name, total, digest)
-        src._items = parquet_items([(present[n], f"{name}/{n}") for n in parquet], limits)
-        return src
-    if csvs:
-        checked = []
-        for n in csvs:
-            shown = f"{name}/{n}"
-            total += check_size(present[n], "csv", limits)
-            check_magic(present[n], "csv", shown)
-            checked.append((present[n], inspect_text(present[n], shown), shown))
-        if total > limits.csv_bytes:
-            raise ImportFileError(f"{name}: CSV tables of {total / 1048576:.1f} MB are over the "
-                                  f"{limits.csv_bytes / 1048576:.0f} MB limit", code=ErrorCode.QUOTA_EXCEEDED)
-        src = Source("csv", "csv", name, total, digest)
-        src._items = csv_reader.items_from(checked, limits)
-        return src
-    raise ImportFileError(f"{name}: the export folder holds no tables")
