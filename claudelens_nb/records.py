@@ -27,10 +27,10 @@ MESSAGE_TYPES = ("user", "assistant", "system", "tool_use", "tool_result", "summ
 TITLE_MAX = 80
 
 # Message fields with a named place in the record; everything else is metadata.
-_MESSAGE_NAMED = {
+_MESSAGE_NAMED = frozenset({
     "_id", "uuid", "sessionId", "type", "timestamp", "parentUuid", "content", "model",
     "costUsd", "usage", "isSidechain",
-}
+})
 _SESSION_NAMED = {
     "_id", "sessionId", "projectId", "startedAt", "endedAt", "messageCount", "totalCost",
     "summary", "title", "tags", "externalId", "branches", "parentConversationId", "custom_fields",
@@ -45,6 +45,7 @@ _TOKEN_KEYS = {
     "cache_read": "cache_read_input_tokens",
 }
 _TOKEN_SOURCES = frozenset(_TOKEN_KEYS.values())
+_TOKEN_ITEMS = tuple(_TOKEN_KEYS.items())
 
 
 # ---------------------------------------------------------------- values
@@ -173,31 +174,34 @@ def _tool_fields(type_: str, data: Any) -> tuple[str | None, Any]:
 
 def message_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     """One stored message as a canonical message record (its metadata keys sorted)."""
-    usage = doc.get("usage")
-    if usage is not None and not isinstance(usage, Mapping):
-        usage = None
-    kept = doc.keys() - _MESSAGE_NAMED
-    if usage:
-        tokens = {k: usage.get(src) for k, src in _TOKEN_KEYS.items()}
+    get = doc.get  # called for 100,000s of messages an export: kept lean
+    usage = get("usage")
+    kept = sorted([k for k in doc if k not in _MESSAGE_NAMED])
+    if usage and isinstance(usage, Mapping):
+        tokens = {k: usage.get(src) for k, src in _TOKEN_ITEMS}
         if usage.keys() - _TOKEN_SOURCES:
-            kept.add("usage")  # usage with fields beyond the four token counts
+            kept.append("usage")  # usage with fields beyond the four token counts
+            kept.sort()
     else:
         tokens = dict.fromkeys(_TOKEN_KEYS)
-    metadata = {k: doc[k] for k in sorted(kept)}
-    tool_name, tool_input = _tool_fields(doc.get("type", ""), doc.get("messageData"))
+    cost = get("costUsd")
+    if cost is not None:
+        cost = decimal128_value(cost) if type(cost) is Decimal128 else to_decimal(cost)
+    type_ = get("type")
+    tool_name, tool_input = _tool_fields(type_ or "", get("messageData"))
     return {
-        "id": doc.get("uuid"),
-        "parent_id": doc.get("parentUuid"),
-        "type": doc.get("type"),
-        "content": doc.get("content"),
-        "timestamp": doc.get("timestamp"),
+        "id": get("uuid"),
+        "parent_id": get("parentUuid"),
+        "type": type_,
+        "content": get("content"),
+        "timestamp": get("timestamp"),
         "tokens": tokens,
-        "cost_usd": to_decimal(doc.get("costUsd")),
-        "model": doc.get("model"),
+        "cost_usd": cost,
+        "model": get("model"),
         "tool_name": tool_name,
         "tool_input": tool_input,
-        "is_sidechain": bool(doc.get("isSidechain", False)),
-        "metadata": metadata,
+        "is_sidechain": bool(get("isSidechain", False)),
+        "metadata": {k: doc[k] for k in kept},
     }
 
 

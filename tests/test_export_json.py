@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from claudelens_nb import Filter, iter_conversations, records
 from claudelens_nb.exports import ExportOptions, export
-from claudelens_nb.exports.jsonfmt import encode_conversation
+from claudelens_nb.exports.encoding import encode_conversation
 from claudelens_nb.exports.sanitize import Sanitizer
 from claudelens_nb.store import collections as names
 from claudelens_nb.store import message_collections

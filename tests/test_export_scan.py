@@ -17,7 +17,9 @@ from pymongo.errors import ConnectionFailure
 
 from claudelens_nb.errors import ExportError
 from claudelens_nb.exports import export
-from claudelens_nb.exports.jsonfmt import encode_conversation
+from claudelens_nb.exports.csv_writer import csv_conversation_rows, csv_message_rows
+from claudelens_nb.exports.encoding import encode_conversation
+from claudelens_nb.exports.parquet_writer import ParquetWriter
 from claudelens_nb.exports.read import (
     BY_ID,
     CollectionScan,
@@ -27,7 +29,6 @@ from claudelens_nb.exports.read import (
     plan_chunks,
 )
 from claudelens_nb.exports.read.scan import last_position
-from claudelens_nb.exports.tabular import ParquetWriter, csv_conversation_rows, csv_message_rows
 from claudelens_nb.filters import Filter, session_query
 from claudelens_nb.store import collections as names
 

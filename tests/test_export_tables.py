@@ -17,7 +17,7 @@ from claudelens_nb import records
 from claudelens_nb.exports import export
 from claudelens_nb.exports.archive import MANIFEST
 from claudelens_nb.exports.csv_safety import neutralise, unneutralise
-from claudelens_nb.exports.tabular import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
+from claudelens_nb.exports.table_columns import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
 from claudelens_nb.store import collections as names
 from claudelens_nb.store.schema import collection_for_write
 

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyzipper
-
 MANIFEST = "manifest.json"
 _BLOCK = 1 << 20
 # Already-compressed members are stored; text is deflated at a fast level.
@@ -27,8 +25,16 @@ DEFLATE_LEVEL = 3
 _QUEUE_BLOCKS = 8  # writes (about 2 MB each) waiting for the archive thread
 
 
+def _aes() -> Any:
+    """pyzipper, imported when a password asks for it (it loads a crypto library)."""
+    import pyzipper
+
+    return pyzipper
+
+
 def _zip(path: Path, password: str | None) -> zipfile.ZipFile:
     if password:
+        pyzipper = _aes()
         zf = pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED,
                                  encryption=pyzipper.WZ_AES)
         zf.setpassword(password.encode("utf-8"))
@@ -51,7 +57,7 @@ class ArchiveWriter:
     the manifest, which `finish` writes last."""
 
     def __init__(self, dest: Path, password: str | None = None) -> None:
-        self._module = pyzipper if password else zipfile
+        self._module = _aes() if password else zipfile
         self._zf = _zip(dest, password)
         self._out: Any = None
         self._name = ""
@@ -182,7 +188,7 @@ def write_folder_manifest(folder: Path, members: list[tuple[Path, str]],
 
 def read_manifest(path: Path, password: str | None = None) -> dict[str, Any]:
     """The manifest of an archive we wrote (for tests and importers)."""
-    with pyzipper.AESZipFile(path) as zf:
+    with _aes().AESZipFile(path) as zf:
         if password:
             zf.setpassword(password.encode("utf-8"))
         return json.loads(zf.read(MANIFEST))

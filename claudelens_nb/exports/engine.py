@@ -21,9 +21,9 @@ from ..filters import Filter, coerce_filter, get_db
 from ..progress import CancelToken, ProgressCallback, Tee, Throttled, check, emit
 from ..security import sha256_file
 from . import archive, files, jobs
+from .encoding import FORMAT_VERSION
 from .formats import Setup, Writer
 from .formats import get as get_format
-from .jsonfmt import FORMAT_VERSION
 from .options import EXTENSIONS, ExportOptions, check_format, coerce_options
 from .preview import TOOL_TYPES, totals
 from .read import CollectionScan, LateMessage, Prefetch, by_chunks, open_stream

@@ -119,14 +119,14 @@ def _parquet_tables(cls: type, s: Setup, fmt: Format) -> tuple[Writer, Members]:
 
 
 REGISTRY: dict[str, Format] = {f.name: f for f in (
-    Format("json", "json", ".jsonfmt:JsonWriter", _byte_file, zips_alongside=True),
-    Format("jsonl", "jsonl", ".jsonfmt:JsonlWriter", _byte_file, zips_alongside=True),
-    Format("csv", "csv", ".tabular:CsvWriter", _csv_tables, sanitize="tables", tables=True),
+    Format("json", "json", ".json_writer:JsonWriter", _byte_file, zips_alongside=True),
+    Format("jsonl", "jsonl", ".jsonl_writer:JsonlWriter", _byte_file, zips_alongside=True),
+    Format("csv", "csv", ".csv_writer:CsvWriter", _csv_tables, sanitize="tables", tables=True),
     Format("markdown", "md", ".markdown:MarkdownWriter", _placed_file, order="placed",
            sanitize="records"),
     Format("pdf", "pdf", ".pdf:PdfWriter", _laid_out_file, order="oldest_first",
            sanitize="records", per_conversation=True, reports_sections=True),
-    Format("parquet", "parquet", ".tabular:ParquetWriter", _parquet_tables, sanitize="tables",
+    Format("parquet", "parquet", ".parquet_writer:ParquetWriter", _parquet_tables, sanitize="tables",
            tables=True),
 )}
 ALIASES = {"md": "markdown"}

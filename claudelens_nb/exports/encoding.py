@@ -1,5 +1,6 @@
-"""The JSON envelope and JSONL writers: a batch of conversations encoded at a time, straight
-to disk (and, for a big export, to the zip written alongside).
+"""Encoding records as JSON for the JSON and JSONL writers, and the byte file they share:
+a batch of conversations encoded at a time, straight to disk (and, for a big export, to
+the zip written alongside).
 
 Encoding is orjson with a `default` hook for datetimes (our one spelling, milliseconds and
 a Z), money and ids: the same data as `records.record_to_json`, without first copying
@@ -101,7 +102,9 @@ def envelope_head(meta: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class _BytesWriter:
+class BytesWriter:
+    """A buffered output file whose bytes also go to the zip written alongside, if any."""
+
     def __init__(self, path: Path, sanitizer: Sanitizer | None = None,
                  copy: BackgroundArchive | None = None) -> None:
         self.path = path
@@ -123,42 +126,3 @@ def with_upstream_names(conv: dict[str, Any]) -> dict[str, Any]:
     for alias, name in records.UPSTREAM_ALIASES.items():
         conv[alias] = conv.get(name)
     return conv
-
-
-class JsonWriter(_BytesWriter):
-    """`{"version":..., "export_date":..., "metadata":{...}, "conversations":[` one per line `]}`."""
-
-    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None,
-                 copy: BackgroundArchive | None = None) -> None:
-        super().__init__(path, sanitizer, copy)
-        head = encode(envelope_head(meta))
-        self._put(head[:-1] + b',"conversations":[')
-        self._first = True
-
-    def write(self, conversations: list[dict[str, Any]]) -> None:
-        if not conversations:
-            return
-        lead = b"\n" if self._first else b",\n"
-        convs = [with_upstream_names(c) for c in conversations]
-        self._put(lead + b",\n".join(encode_conversations(convs, self.sanitizer)))
-        self._first = False
-
-    def close(self) -> None:
-        self._put(b"\n]}\n")
-        self._fh.close()
-
-
-class JsonlWriter(_BytesWriter):
-    """A `{"_meta": ...}` line, then one conversation per line."""
-
-    def __init__(self, path: Path, meta: Mapping[str, Any], sanitizer: Sanitizer | None = None,
-                 copy: BackgroundArchive | None = None) -> None:
-        super().__init__(path, sanitizer, copy)
-        self._put(encode({"_meta": envelope_head(meta)}) + b"\n")
-
-    def write(self, conversations: list[dict[str, Any]]) -> None:
-        if conversations:
-            self._put(b"\n".join(encode_conversations(conversations, self.sanitizer)) + b"\n")
-
-    def close(self) -> None:
-        self._fh.close()

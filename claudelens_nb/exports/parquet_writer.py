@@ -1,112 +1,19 @@
-"""CSV and Parquet: a conversations table and a messages table, written chunk by chunk.
-
-Both writers produce member files in a work folder; the engine zips them with a manifest,
-moves them as a folder with a manifest, or (one table asked for) moves the one file.
-"""
+"""The Parquet export: typed conversations.parquet and/or messages.parquet, a row group
+of about 10,000 rows at a time (the engine lays the files out as for CSV)."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import records
-from .csv_safety import neutralise
-
-CONVERSATION_COLUMNS = ["conversation_id", "title", "project_name", "model", "message_count",
-                        "cost_usd", "created_at", "updated_at", "tags", "summary"]
-MESSAGE_COLUMNS = ["conversation_id", "message_id", "parent_id", "type", "role", "content",
-                   "timestamp", "tokens_input", "tokens_output", "tokens_cache_creation",
-                   "tokens_cache_read", "cost_usd", "model", "tool_name"]
-ROLE_OF_TYPE = {"user": "user", "assistant": "assistant", "tool_use": "assistant",
-                "tool_result": "user", "system": "system", "summary": "system"}
-_BUFFER = 1 << 20
-
-
-def role(type_: str | None) -> str:
-    return ROLE_OF_TYPE.get(type_ or "", "system")
-
-
-def _money(value: Any) -> float | None:
-    if value is None:
-        return None
-    return float(value) if isinstance(value, Decimal) else records.money_float(value)
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralise(value)
-    return value
-
-
-def csv_conversation_rows(convs: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
-    return [[
-        _cell(c.get("id")), _cell(c.get("title")), _cell(c.get("project_name")),
-        _cell(c.get("model")), c.get("message_count", ""), _cell(_money(c.get("cost_usd"))),
-        records.iso(c.get("created_at")) or "", records.iso(c.get("updated_at")) or "",
-        neutralise(";".join(c.get("tags") or [])), _cell(c.get("summary")),
-    ] for c in convs]
-
-
-def csv_message_rows(convs: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
-    rows = []
-    for c in convs:
-        cid = _cell(c.get("id"))
-        for m in c.get("messages") or ():
-            tokens = m.get("tokens") or {}
-            rows.append([
-                cid, _cell(m.get("id")), _cell(m.get("parent_id")), _cell(m.get("type")),
-                role(m.get("type")), _cell(m.get("content")), records.iso(m.get("timestamp")) or "",
-                _cell(tokens.get("input")), _cell(tokens.get("output")),
-                _cell(tokens.get("cache_creation")), _cell(tokens.get("cache_read")),
-                _cell(_money(m.get("cost_usd"))), _cell(m.get("model")), _cell(m.get("tool_name")),
-            ])
-    return rows
-
-
-class CsvWriter:
-    """conversations.csv and/or messages.csv, UTF-8, RFC 4180 quoting, formula-safe cells."""
-
-    def __init__(self, folder: Path, tables: str = "both") -> None:
-        self._files: list[tuple[Any, Any, str, Path]] = []
-        self.conversations = tables in ("both", "conversations")
-        self.messages = tables in ("both", "messages")
-        if self.conversations:
-            self._conv = self._open(folder / "conversations.csv", CONVERSATION_COLUMNS)
-        if self.messages:
-            self._msg = self._open(folder / "messages.csv", MESSAGE_COLUMNS)
-
-    def _open(self, path: Path, header: list[str]) -> Any:
-        fh = open(path, "w", encoding="utf-8", newline="", buffering=_BUFFER)  # noqa: SIM115
-        writer = csv.writer(fh, dialect="excel", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerow(header)
-        self._files.append((fh, writer, path.name, path))
-        return writer
-
-    def write(self, conversations: list[dict[str, Any]]) -> None:
-        if self.conversations:
-            self._conv.writerows(csv_conversation_rows(conversations))
-        if self.messages:
-            self._msg.writerows(csv_message_rows(conversations))
-
-    def members(self) -> list[tuple[Path, str]]:
-        return [(path, name) for _, _, name, path in self._files]
-
-    def close(self) -> None:
-        for fh, *_ in self._files:
-            fh.close()
-
-    abort = close
-
+from .encoding import encode
+from .table_columns import money, role
 
 TS = pa.timestamp("ms", tz="UTC")
 CONVERSATION_SCHEMA = pa.schema([
@@ -134,8 +41,6 @@ def _int(v: Any) -> int | None:
 def _json_or_none(v: Any) -> str | None:
     if v is None:
         return None
-    from .jsonfmt import encode
-
     return encode(v).decode("utf-8")
 
 
@@ -203,7 +108,7 @@ class ParquetWriter:
                 ("summary", c.get("summary")), ("project_id", c.get("project_id")),
                 ("project_name", c.get("project_name")), ("project_path", c.get("project_path")),
                 ("model", c.get("model")), ("message_count", _int(c.get("message_count"))),
-                ("cost_usd", _money(c.get("cost_usd"))), ("created_at", c.get("created_at")),
+                ("cost_usd", money(c.get("cost_usd"))), ("created_at", c.get("created_at")),
                 ("updated_at", c.get("updated_at")),
                 ("duration_seconds", None if dur is None else float(dur)),
                 ("tags", list(c.get("tags") or [])),
@@ -229,7 +134,7 @@ class ParquetWriter:
             p["tokens_output"].append(_int(tokens.get("output")))
             p["tokens_cache_creation"].append(_int(tokens.get("cache_creation")))
             p["tokens_cache_read"].append(_int(tokens.get("cache_read")))
-            p["cost_usd"].append(_money(m.get("cost_usd")))
+            p["cost_usd"].append(money(m.get("cost_usd")))
             p["model"].append(m.get("model"))
             p["tool_name"].append(m.get("tool_name"))
             p["tool_input"].append(_json_or_none(m.get("tool_input")))
