@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 from pymongo.database import Database
 from pymongoarrow.api import find_arrow_all
+from pymongoarrow.context import PyMongoArrowContext
 
 from .arrow_types import (
     MESSAGE_COLUMNS,
@@ -33,7 +34,7 @@ from .filters import (
     session_query,
 )
 from .store import collections as names
-from .store import facts
+from .store import drain, facts
 
 __all__ = ["Filter", "load_sessions", "load_messages", "iter_chunks", "iter_arrow_chunks",
            "filter_options", "coerce_filter"]
@@ -46,12 +47,25 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _messages_table(db: Database, query: dict[str, Any]) -> pa.Table:
+    """Every message collection's matching messages as one pymongoarrow table.
+
+    Read through a worker process (store.drain) when the client is ours: the server goes
+    on reading while pymongoarrow converts each batch; else collection by collection.
+    """
+    colls = names.message_collections(db)
+    if colls and drain.available(db):
+        context = PyMongoArrowContext(MESSAGE_SCHEMA, codec_options=colls[0].codec_options)
+        batches = drain.RawDrain(db, [(c.name, query) for c in colls])
+        try:
+            for _, batch in batches.batches():
+                if batch:
+                    context.process_bson_stream(batch)
+        finally:
+            batches.close()
+        return context.finish()
     # projection=None: the server sends whole documents and pymongoarrow picks the schema's
     # fields client-side in C, which is faster than a server-side projection here.
-    tables = [
-        find_arrow_all(coll, query, schema=MESSAGE_SCHEMA, projection=None)
-        for coll in names.message_collections(db)
-    ]
+    tables = [find_arrow_all(coll, query, schema=MESSAGE_SCHEMA, projection=None) for coll in colls]
     tables = [t for t in tables if t.num_rows]
     if not tables:
         return MESSAGE_SCHEMA.to_arrow().empty_table()

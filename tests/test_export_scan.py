@@ -199,7 +199,7 @@ def test_closing_mid_way_stops_the_helper(seeded_db: Database) -> None:
     first = next(iter(scan.iter(None)))
     assert first
     scan.close()
-    assert scan._proc.poll() is not None
+    assert scan._drain.proc.poll() is not None
 
 
 def test_a_lost_database_is_reported(own_server: OwnServer) -> None:
@@ -231,13 +231,13 @@ def test_a_client_made_elsewhere_falls_back_to_fetching_by_id(seeded_db: Databas
 
 def test_a_worker_that_dies_is_reported_with_its_last_words(seeded_db: Database, tmp_path,
                                                              monkeypatch) -> None:
-    from claudelens_nb.exports.read import scan
+    from claudelens_nb.store import drain
 
     broken = tmp_path / "worker.py"
     # More than a pipe holds on stderr: the worker must still be able to die.
     broken.write_text("import sys\nsys.stderr.write('x' * 200_000 + '\\nboom: worker broke\\n')\n"
                       "sys.exit(3)\n")
-    monkeypatch.setattr(scan, "_WORKER", broken)
+    monkeypatch.setattr(drain, "_WORKER", broken)
     reader = CollectionScan(seeded_db, Filter())
     with pytest.raises(ExportError, match="ended unexpectedly: boom: worker broke"):
         list(reader.iter(None))

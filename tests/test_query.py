@@ -148,3 +148,30 @@ def test_filter_options(seeded_db) -> None:
     assert "claude-sonnet-4-5-20250929" in opts["models"]
     assert opts["tags"] == sorted(opts["tags"]) and opts["tags"]
     assert opts["first_date"] <= opts["last_date"]
+
+
+def test_messages_through_the_worker_equal_pymongoarrow_per_collection(seeded_db, monkeypatch) -> None:
+    """load_messages reads through store.drain's worker; the frame is the one
+    find_arrow_all gives collection by collection (a client made elsewhere)."""
+    from claudelens_nb import query
+    from claudelens_nb.store import drain
+
+    started: list[int] = []
+    real = drain.RawDrain
+
+    def counting(*args, **kwargs):
+        reader = real(*args, **kwargs)
+        started.append(reader.proc.pid)
+        return reader
+
+    monkeypatch.setattr(drain, "RawDrain", counting)
+    through_worker = load_messages(db=seeded_db)
+    some = load_messages({"message_types": ["assistant"], "since": "2026-07-01"}, db=seeded_db)
+    assert len(started) == 2
+    monkeypatch.setattr(query.drain, "available", lambda db: False)
+    direct = load_messages(db=seeded_db)
+    assert len(through_worker) == 600 and len(started) == 2
+    pd.testing.assert_frame_equal(through_worker, direct)
+    assert set(some["type"]) == {"assistant"} and 0 < len(some) < 600
+    none = load_messages({"conversation_ids": ["no-such"]}, db=seeded_db)
+    assert len(none) == 0 and list(none.columns) == list(direct.columns)

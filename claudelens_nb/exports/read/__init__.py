@@ -3,8 +3,8 @@
 Two readers, one interface (`iter(cancel)` yielding lists of records, `close()`):
 - `scan.CollectionScan`: one plain, unsorted pass over the sessions collection and then
   every message collection, for the machine formats (JSON, JSONL, CSV, Parquet) when they
-  take a good share of the database. Its fetching runs in a child process (`worker.py`)
-  that talks over `multiprocessing.connection` pipes.
+  take a good share of the database. Its fetching runs in a child process
+  (`store.drain.RawDrain`) that talks over `multiprocessing.connection` pipes.
 - `chunks.Prefetch`: chunks of conversations fetched by id (oldest first for Markdown and
   PDF, or id order), fetched ahead by a thread.
 
@@ -19,9 +19,9 @@ from pymongo.database import Database
 
 from ...filters import Filter
 from ...store import collections as names
+from ...store.drain import available as scan_available
 from .chunks import BY_DATE, BY_ID, Prefetch, by_chunks, iter_conversations, plan_chunks
 from .scan import CollectionScan, LateMessage
-from .scan import available as scan_available
 
 SCAN_SHARE = 0.25  # of all conversations: from here one scan beats fetching by id
 

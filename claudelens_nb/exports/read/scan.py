@@ -19,49 +19,32 @@ If a message turns up that the session document says cannot be there (in a later
 collection than `endedAt` allows, or after `messageCount` messages were read), reading
 stops with `LateMessage` and the caller starts again by id.
 
-The fetching runs in a helper process (worker.py) that keeps a few batches ready, so
-the server works while this process decodes, builds and writes.
+The fetching runs in a helper process (`store.drain.RawDrain`) that keeps a few batches
+ready, so the server works while this process decodes, builds and writes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
-import subprocess
-import sys
-import tempfile
 from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime
-from multiprocessing import Pipe
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import bson
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure
 
 from ...errors import ExportError
 from ...filters import Filter, message_query, session_query
-from ...progress import CancelToken, check
+from ...progress import CancelToken
 from ...store import collections as names
 from ...store import facts
-from ...store.connection import uri_of
+from ...store.drain import BATCH_DOCS, RawDrain, available
 from .chunks import conversation_of
-from .worker import ERROR_EXIT
 
-BATCH_DOCS = 2000  # per server batch: about 2 MB of messages
-# What the worker keeps ready while the writer is busy. SecantusDB pauses before the first
-# batch of each collection (0.25 s per 17,000 messages), and the writer must not run dry
-# meanwhile: on 200,000 messages 8 MB made the export 15% slower than 24 MB; 48 MB no faster.
-AHEAD_BYTES = 24 << 20
 YIELD_MESSAGES = 2000  # records handed to the writer at a time
 # Datetimes decoded naive (UTC, as stored): a third cheaper to decode and to write as
 # ISO text, and every writer reads naive as UTC. Records from the scan never leave the export.
 _CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions()
-_WORKER = Path(__file__).with_name("worker.py")
-_PIPE_BYTES = 1 << 20
 
 
 class LateMessage(Exception):
@@ -129,17 +112,11 @@ def _date_key(value: Any) -> tuple[int, Any]:
     return 0, 0
 
 
-def available(db: Database) -> bool:
-    """True when a worker can reach `db` (it needs the URI the client was made from)."""
-    return uri_of(db.client) is not None
-
-
 class CollectionScan:
     """Iterate conversation records (lists of them), one collection after another."""
 
     def __init__(self, db: Database, flt: Filter, *, batch_docs: int = BATCH_DOCS) -> None:
-        uri = uri_of(db.client)
-        if uri is None:
+        if not available(db):
             raise ExportError("a collection scan needs a client made by claudelens_nb.connect()")
         self._names = names.message_collection_names(db)
         # Each conversation's place in oldest-first order (startedAt, then id), known
@@ -152,60 +129,9 @@ class CollectionScan:
         # How many messages each conversation will give: its messageCount, or, when types
         # are filtered, the count of those types from the facts (the preview has loaded them).
         self._counts = facts.session_message_counts(db, flt.message_types) if mq else None
-        streams = [{"coll": names.SESSIONS, "filter": session_query(db, flt)}]
-        streams += [{"coll": name, "filter": mq} for name in self._names]
-        self._streams = len(streams)
-        request_r, request_w = Pipe(duplex=False)
-        self._data, data_w = Pipe(duplex=False)
-        with contextlib.suppress(OSError):  # a bigger pipe: fewer reads per batch (Linux)
-            fcntl.fcntl(data_w.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        # A file, not a pipe, for the worker's stderr: nobody reads it until the worker
-        # ends, and a full pipe would block it.
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        child_ends = (request_r.fileno(), data_w.fileno())
-        self._proc = subprocess.Popen(
-            # -P: the worker's folder (ours) must not shadow the modules it imports.
-            [sys.executable, "-P", str(_WORKER), *map(str, child_ends)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-            pass_fds=child_ends,
-        )
-        request_r.close()
-        data_w.close()
-        request_w.send({"uri": uri, "db": db.name, "streams": streams,
-                        "batch": batch_docs, "ahead_bytes": AHEAD_BYTES})
-        request_w.close()
-
-    # ---------------------------------------------------------- reading batches
-
-    def _died(self) -> NoReturn:
-        self._proc.wait()
-        self._stderr.seek(0)
-        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-        detail = None
-        if self._proc.returncode == ERROR_EXIT and lines:
-            with contextlib.suppress(ValueError):
-                detail = json.loads(lines[-1])
-        if isinstance(detail, dict):
-            message = f"{detail.get('type')}: {detail.get('message')}"
-            if detail.get("kind") == "database":
-                raise ConnectionFailure(message)
-            raise ExportError(f"reading the export failed: {message}")
-        tail = lines[-1] if lines else f"exit code {self._proc.returncode}"
-        raise ExportError(f"the export's reading process ended unexpectedly: {tail}")
-
-    def _frames(self, cancel: CancelToken | None) -> Iterator[tuple[int, bytes]]:
-        """(stream, raw BSON batch) in order; an empty batch ends a stream."""
-        stream = 0
-        while stream < self._streams:
-            while not self._data.poll(0.1):
-                check(cancel)
-            try:
-                data = self._data.recv_bytes()
-            except (EOFError, OSError):
-                self._died()
-            yield stream, data
-            if not data:
-                stream += 1
+        streams = [(names.SESSIONS, session_query(db, flt))]
+        streams += [(name, mq) for name in self._names]
+        self._drain = RawDrain(db, streams, batch_docs=batch_docs, fail=ExportError)
 
     # ---------------------------------------------------------- joining
 
@@ -238,7 +164,7 @@ class CollectionScan:
             self.close()
 
     def _iter(self, cancel: CancelToken | None) -> Iterator[list[dict[str, Any]]]:
-        frames = self._frames(cancel)
+        frames = self._drain.batches(cancel)
         state = self._sessions(frames)
         out: list[dict[str, Any]] = []
         out_msgs = 0
@@ -286,8 +212,4 @@ class CollectionScan:
 
     def close(self) -> None:
         """Stop the worker (at once: nothing it holds is needed any more)."""
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
-        self._data.close()
-        self._stderr.close()
+        self._drain.close()

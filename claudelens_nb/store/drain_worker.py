@@ -1,6 +1,6 @@
-"""The fetching half of a collection scan, run as its own process (see scan.py).
+"""The fetching half of `store.drain.RawDrain`, run as its own process.
 
-Run as a script (`python -P worker.py REQUEST_FD DATA_FD`), so it imports pymongo and
+Run as a script (`python -P drain_worker.py REQUEST_FD DATA_FD`), so it imports pymongo and
 nothing of ours. Both descriptors are `multiprocessing.connection` pipe ends: it receives
 one request (a pickled dict: uri, db, streams (each a coll and a filter), batch,
 ahead_bytes) and answers with one message per raw BSON batch, an empty message ending each
