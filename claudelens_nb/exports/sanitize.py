@@ -12,8 +12,10 @@ import hmac
 import os
 import re
 import secrets
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +74,12 @@ def secret_candidates(values: list[bytes] | list[str]) -> list[int]:
     """Which of these strings (or UTF-8 bytes) hold a place where a secret could start."""
     if not values:
         return []
-    kind = pa.large_binary() if isinstance(values[0], bytes) else pa.large_string()
-    found = pc.match_substring_regex(pa.array(values, kind), pattern=CANDIDATE_RE2)
+    raw = [v.encode("utf-8") if isinstance(v, str) else v for v in values]
+    # Built from its buffers: pa.array() on a list would import pandas (a fifth of a second).
+    offsets = array("q", accumulate(map(len, raw), initial=0))
+    strings = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(raw))])
+    found = pc.match_substring_regex(strings, pattern=CANDIDATE_RE2)
     return pc.indices_nonzero(found).to_pylist()
 
 
