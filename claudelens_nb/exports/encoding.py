@@ -33,6 +33,12 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _default(o: Any) -> Any:
+    if type(o) is datetime:
+        # The scan's naive UTC datetimes, 200,000 a 100,000-message export: records.iso's
+        # own fast case, without the call.
+        if o.tzinfo is None and o.year >= 1000:
+            return o.isoformat(timespec="milliseconds") + "Z"
+        return records.iso(o)
     if isinstance(o, datetime):
         return records.iso(o)
     if isinstance(o, Decimal):
