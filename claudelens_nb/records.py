@@ -387,3 +387,43 @@ def session_stats(messages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "totalTokens": tin + tout,
         "toolsUsed": tools,
     }
+
+
+_STAT_COUNTS = ("messageCount", "inputTokens", "outputTokens", "totalTokens", "toolsUsed")
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def added_session_stats(session: Mapping[str, Any],
+                        messages: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """`session_stats` of a session's stored messages plus `messages`, from the figures its
+    document holds (those of its stored messages) instead of the stored messages themselves.
+
+    None when the document's figures are not what `session_stats` writes (missing, another
+    type, tokens that do not add up): those are recomputed from the messages.
+    """
+    if any(type(v := session.get(k)) is not int or v < 0 for k in _STAT_COUNTS):
+        return None
+    n, tin, tout, total, tools = (int(session[k]) for k in _STAT_COUNTS)
+    cost, first, last = session.get("totalCost"), session.get("startedAt"), session.get("endedAt")
+    if (total != tin + tout or not isinstance(cost, Decimal128)
+            or not all(v is None or isinstance(v, datetime) for v in (first, last))
+            or (first is None) != (n == 0) or (last is None) != (n == 0)):
+        return None
+    new = session_stats(messages)
+    return {
+        "messageCount": n + new["messageCount"],
+        "totalCost": Decimal128(decimal128_value(cost) + decimal128_value(new["totalCost"])),
+        "startedAt": _earlier(first, new["startedAt"]),
+        "endedAt": _later(last, new["endedAt"]),
+        "inputTokens": tin + new["inputTokens"],
+        "outputTokens": tout + new["outputTokens"],
+        "totalTokens": total + new["totalTokens"],
+        "toolsUsed": tools + new["toolsUsed"],
+    }

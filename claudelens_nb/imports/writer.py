@@ -59,6 +59,7 @@ class _Plan:
     failed: str | None = None
     uncertain: bool = False
     session: dict[str, Any] | None = None
+    figures: dict[str, Any] | None = None  # a merge's session figures, when known without `stored`
 
 
 @dataclass
@@ -71,9 +72,13 @@ class _Batch:
 _COUNT_OF = {"insert": "inserted", "replace": "replaced", "merge": "merged"}
 
 
-# What a merge reads of the stored messages: de-duplication and the session's figures.
-MERGE_FIELDS = {"uuid": 1, "sessionId": 1, "contentHash": 1, "type": 1, "timestamp": 1,
-                "costUsd": 1, "usage": 1}
+# What a merge reads of the stored messages an incoming one may repeat: found by the incoming
+# uuids, and by their timestamps (the merge key and upstream's contentHash both hold the time),
+# with the text only for the latter.
+REPEAT_FIELDS = {"uuid": 1, "sessionId": 1, "contentHash": 1}
+SAME_TIME_FIELDS = {**REPEAT_FIELDS, "type": 1, "content": 1, "timestamp": 1}
+# What the session's figures are computed from (records.session_stats).
+STATS_FIELDS = {"sessionId": 1, "type": 1, "timestamp": 1, "costUsd": 1, "usage": 1}
 
 
 def _merge_key(doc: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -177,22 +182,74 @@ class Writer:
                    stats={"message_count": 0, "session_count": 0})
         return doc
 
-    def _merge_keys(self, existing: list[tuple[str, dict[str, Any]]],
-                    incoming: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
-        """(type, content, timestamp) of the stored messages an incoming one could repeat:
-        texts are fetched only for those whose type and time match an incoming message's."""
-        wanted = {(d.get("type"), d.get("timestamp")) for d in incoming}
-        by_coll: dict[str, list[Any]] = {}
-        for c, d in existing:
-            if (d.get("type"), d.get("timestamp")) in wanted:
-                by_coll.setdefault(c, []).append(d["_id"])
-        keys = set()
-        for c, ids in by_coll.items():
-            for i in range(0, len(ids), BATCH_MESSAGES):
-                for d in self.db[c].find({"_id": {"$in": ids[i:i + BATCH_MESSAGES]}},
-                                         {"type": 1, "content": 1, "timestamp": 1}):
-                    keys.add(_merge_key(d))
-        return keys
+    def _stored_repeats(self, plans: list[tuple[_Plan, list[dict[str, Any]]]]
+                        ) -> dict[str, tuple[set[Any], set[Any], set[tuple[Any, ...]]]]:
+        """Per merged session: the uuids, contentHashes and merge keys of its stored messages
+        that an incoming one could repeat, read by the incoming uuids and timestamps (both
+        indexed), not by reading the session's every message."""
+        found: dict[str, tuple[set[Any], set[Any], set[tuple[Any, ...]]]] = {
+            p.record["id"]: (set(), set(), set()) for p, _ in plans}
+        uuids = sorted({d["uuid"] for _, docs in plans for d in docs})
+        stamps = sorted({d["timestamp"] for _, docs in plans for d in docs})
+        for coll in names.message_collection_names(self.db):
+            if coll in self.created:
+                continue  # made by this import: none of these sessions' stored messages is there
+            for key, values, fields in (("uuid", uuids, REPEAT_FIELDS),
+                                        ("timestamp", stamps, SAME_TIME_FIELDS)):
+                for i in range(0, len(values), BATCH_MESSAGES):
+                    for d in self.db[coll].find({key: {"$in": values[i:i + BATCH_MESSAGES]}}, fields):
+                        sets = found.get(d.get("sessionId"))
+                        if sets is None:
+                            continue
+                        if key == "uuid":
+                            sets[0].add(d.get("uuid"))
+                        if d.get("contentHash"):
+                            sets[1].add(d["contentHash"])
+                        if key == "timestamp":
+                            sets[2].add(_merge_key(d))
+        return found
+
+    def _stored_stats_docs(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The fields session_stats reads of every stored message of these sessions."""
+        out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
+        for coll in names.message_collection_names(self.db):
+            for i in range(0, len(ids), BATCH_CONVERSATIONS):
+                for d in self.db[coll].find({"sessionId": {"$in": ids[i:i + BATCH_CONVERSATIONS]}},
+                                            STATS_FIELDS):
+                    out[d["sessionId"]].append(d)
+        return out
+
+    def _plan_merges(self, plans: list[tuple[_Plan, list[dict[str, Any]], list[str]]]) -> None:
+        """De-duplicate each merge's incoming messages against the stored ones, and work out its
+        session figures: a merge that only adds messages none of which was stored already adds
+        their figures to the session's (the stored messages are not read); otherwise they are
+        recomputed from every stored message (a killed run's messages may be there uncounted)."""
+        repeats = self._stored_repeats([(p, docs) for p, docs, _ in plans])
+        recount = []
+        for p, docs, colls in plans:
+            s_uuids, s_hashes, s_keys = repeats[p.record["id"]]
+            uuids, hashes, keys = set(), set(), set()  # of the incoming messages kept
+            repeated = False
+            for d, c in zip(docs, colls, strict=True):
+                key = _merge_key(d)
+                if d["uuid"] in s_uuids or d.get("contentHash") in s_hashes or key in s_keys:
+                    repeated = True
+                    continue
+                if d["uuid"] in uuids or d.get("contentHash") in hashes or key in keys:
+                    continue
+                p.docs.append(d)
+                p.colls.append(c)
+                uuids.add(d["uuid"])
+                if d.get("contentHash"):
+                    hashes.add(d["contentHash"])
+                keys.add(key)
+            assert p.existing is not None
+            p.figures = None if repeated else records.added_session_stats(p.existing, p.docs)
+            if p.figures is None:
+                recount.append(p)
+        stored = self._stored_stats_docs([p.record["id"] for p in recount]) if recount else {}
+        for p in recount:
+            p.stored = stored[p.record["id"]] + p.docs
 
     def _plan(self) -> list[_Plan]:
         recs = self.pending
@@ -206,16 +263,12 @@ class Writer:
                 action = "insert"
             plans.append(_Plan(r, action, existing=existing.get(r["id"])))
         replaced = [p.record["id"] for p in plans if p.action == "replace"]
-        merged = [p.record["id"] for p in plans if p.action == "merge"]
         stored: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        # A replace keeps whole documents (undo puts them back); a merge only adds, so it
-        # reads what de-duplication and the session's figures need, without the texts.
-        for ids, fields in ((replaced, None), (merged, MERGE_FIELDS)):
-            if not ids:
-                continue
-            for coll in names.message_collection_names(self.db):
-                for doc in self.db[coll].find({"sessionId": {"$in": ids}}, fields):
-                    stored.setdefault(doc["sessionId"], []).append((coll, doc))
+        # A replace keeps whole documents (undo puts them back).
+        for coll in names.message_collection_names(self.db) if replaced else ():
+            for doc in self.db[coll].find({"sessionId": {"$in": replaced}}):
+                stored.setdefault(doc["sessionId"], []).append((coll, doc))
+        merges = []
         for p in plans:
             if p.action == "skip":
                 continue
@@ -230,22 +283,10 @@ class Writer:
                 keep = set(zip(colls, (d["uuid"] for d in docs), strict=True))
                 p.delete = [(c, d["_id"]) for c, d in p.existing_msgs if (c, d["uuid"]) not in keep]
                 p.stored = list(docs)
-            else:  # merge
-                p.existing_msgs = stored.get(cid, [])
-                have = [d for _, d in p.existing_msgs]
-                uuids = {d["uuid"] for d in have}
-                hashes = {d.get("contentHash") for d in have} - {None}
-                keys = self._merge_keys(p.existing_msgs, docs)
-                for d, c in zip(docs, colls, strict=True):
-                    if d["uuid"] in uuids or d.get("contentHash") in hashes or _merge_key(d) in keys:
-                        continue
-                    p.docs.append(d)
-                    p.colls.append(c)
-                    uuids.add(d["uuid"])
-                    if d.get("contentHash"):
-                        hashes.add(d["contentHash"])
-                    keys.add(_merge_key(d))
-                p.stored = have + p.docs
+            else:
+                merges.append((p, docs, colls))
+        if merges:
+            self._plan_merges(merges)
         return plans
 
     # ------------------------------------------------------------ undo data
@@ -396,7 +437,7 @@ class Writer:
             doc = base
         else:
             doc = records.session_document(rec, p.project_id)
-        doc.update(records.session_stats(p.stored))
+        doc.update(p.figures if p.figures is not None else records.session_stats(p.stored))
         return doc
 
     def prepare(self) -> _Batch:
