@@ -2,9 +2,10 @@
 
 Conversations are written a batch at a time (at most 1,000 messages per write): first
 what undo needs (write-ahead, in `import_undo`), then each conversation's messages, then
-its session with derived fields from those stored messages. A batch that is cancelled
-before it starts is not written at all, so the database only ever holds whole
-conversations. Message inserts are keyed on `uuid`: a re-run after a kill finds the
+its session with derived fields from those stored messages (a merge that only adds new
+messages adds their figures to the stored session's, without reading its messages). A
+batch that is cancelled before it starts is not written at all, so the database only ever
+holds whole conversations. Message inserts are keyed on `uuid`: a re-run after a kill finds the
 messages already there and completes the conversation without duplicates.
 """
 
