@@ -189,8 +189,6 @@ class SessionBuilder:
                 value = usage.get(src)
                 tokens[key] = int(value) if isinstance(value, int) or (
                     isinstance(value, float) and math.isfinite(value)) else None
-            if set(usage) - {src for _, src in _USAGE_KEYS}:
-                base["metadata"]["usage"] = dict(usage)
         given = _money(obj.get("costUSD", obj.get("costUsd")))
         if given is not None:
             base["cost_usd"] = given
@@ -242,7 +240,6 @@ def _drop_usage(message: dict[str, Any]) -> None:
     """Take usage and cost off a line another line of the same API response replaces."""
     message["tokens"] = empty_tokens()
     message["cost_usd"] = None
-    message["metadata"].pop("usage", None)
 
 
 def _money(value: Any) -> Decimal | None:
@@ -267,7 +264,8 @@ def _typed_by_user(msg: Mapping[str, Any]) -> bool:
 
 def _usage_fields(messages: list[dict[str, Any]], leaf: str | None, summary: str | None) -> None:
     """Usage where upstream keeps it (`usage`, `metadata.usage`) for the lines whose usage
-    counts, and the session's summary on its leaf message's documents."""
+    counts (the one place usage goes into a message's fields), and the session's summary on
+    its leaf message's documents."""
     for m in messages:
         meta = m["metadata"]
         if m["type"] == "assistant" and any(v is not None for v in m["tokens"].values()):
