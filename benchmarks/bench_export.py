@@ -14,8 +14,14 @@ own peak RSS is the `helper MB` column.
 Every step runs --repeat times (default 3), round-robin, after one uncounted warm-up drain;
 the table shows each step's median run by wall time and the worst peak memory of all runs.
 
+Two times per step: `seconds` inside the child, from the first export call to its return
+(imports and connecting done before), and `process s`, the child's whole life measured
+from outside (interpreter start, imports, connecting, the work, exit): each beside the
+same figure of `raw`.
+
 Steps: `raw` drains the same query (all sessions, every message collection) with
-find_raw_batches and does nothing with the bytes: the floor. `naive_json` / `naive_csv`
+find_raw_batches and does nothing with the bytes: the floor. `load` is
+`load_messages()` (every message into a typed DataFrame). `naive_json` / `naive_csv`
 are what an analyst would write: pd.DataFrame(list(collection.find(query))) per message
 collection, concatenated, then to_json / to_csv. `export_<fmt>` is claudelens_nb.exports
 with default options (secrets removed; auto-compression above 50 MB).
