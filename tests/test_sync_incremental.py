@@ -126,19 +126,11 @@ def test_grown_transcripts_equal_a_full_import(db, other_db, folder: Path, tmp_p
     assert grown.files == {"grown": 8} and grown.merged == 6
     sync_claude_code(root, db=other_db)  # the grown folder read whole
     after, full = _sessions(db), _sessions(other_db)
-    # A session read from its new lines alone keeps its stored title (sync.py), and a tool
-    # result cut from its tool call has no parent to point to: both are what a partial read
-    # cannot know, and not session figures.
-    for docs in (after, full):
-        for s in docs.values():
-            s.pop("title", None)
-    assert after == full
+    assert after == full  # titles too: the ai-title lines are in the new part
     mine, theirs = _messages(db), _messages(other_db)
     assert mine.keys() == theirs.keys()
     for uuid, doc in theirs.items():
-        if "_result_" in uuid:
-            doc.pop("parentUuid"), mine[uuid].pop("parentUuid")
-        assert mine[uuid] == doc, uuid
+        assert mine[uuid] == doc, uuid  # tool results cut from their call point to it too
 
 
 def test_figures_are_recomputed_when_new_lines_were_stored_already(
@@ -179,3 +171,91 @@ def test_figures_not_as_we_write_them_are_recomputed(db, other_db, folder: Path,
     after, full = _sessions(db), _sessions(other_db)
     for sid in broken:
         assert {k: after[sid][k] for k in FIGURES} == {k: full[sid][k] for k in FIGURES}
+
+
+def _lines(sid: str, spec: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+    """Transcript lines from (kind, ...) specs, a minute apart unless a spec says hours."""
+    from datetime import UTC, datetime, timedelta
+
+    t, out, parent = datetime(2026, 3, 1, 9, tzinfo=UTC), [], None
+    for n, (kind, *args) in enumerate(spec):
+        if kind in ("ai-title", "custom-title"):
+            key = "aiTitle" if kind == "ai-title" else "customTitle"
+            out.append({"type": kind, key: args[0], "sessionId": sid})
+            continue
+        t += timedelta(hours=int(args[1])) if len(args) > 1 else timedelta(minutes=1)
+        uid = f"{sid}-{n}"
+        base = {"parentUuid": parent, "isSidechain": False, "userType": "external",
+                "cwd": "/home/dev/src/titles", "sessionId": sid, "version": "2.0.50",
+                "uuid": uid, "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+        parent = uid
+        if kind == "prompt":
+            out.append({**base, "type": "user", "message": {"role": "user", "content": args[0]}})
+        elif kind == "call":
+            out.append({**base, "type": "assistant", "message": {
+                "id": f"msg_{uid}", "role": "assistant", "type": "message", "model": "claude-opus-4-5-20251101",
+                "content": [{"type": "tool_use", "id": args[0], "name": "Bash", "input": {"command": "ls"}}],
+                "usage": {"input_tokens": 3, "output_tokens": 9}}})
+        elif kind == "result":
+            out.append({**base, "type": "user", "message": {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": args[0], "content": "done"}]}})
+    return out
+
+
+def _write(f: Path, lines: list[dict[str, Any]], mode: str = "w") -> None:
+    f.parent.mkdir(parents=True, exist_ok=True)
+    with f.open(mode, encoding="utf-8") as fh:
+        fh.writelines(json.dumps(x) + "\n" for x in lines)
+
+
+MORE = ("prompt", "another question")
+
+
+@pytest.mark.parametrize(("first", "then", "title"), [
+    ([], [("ai-title", "Later AI title")], "Later AI title"),  # a title line alone
+    ([], [MORE, ("ai-title", "Later AI title")], "Later AI title"),
+    ([("ai-title", "First AI title")], [("custom-title", "Named")], "Named"),
+    ([("ai-title", "First AI title")], [("custom-title", "Named"), MORE], "Named"),
+    ([("custom-title", "Named")], [("ai-title", "Later AI title")], "Named"),
+    ([("custom-title", "Named")], [MORE, ("ai-title", "Later AI title")], "Named"),
+    ([("ai-title", "First AI title")], [MORE], "First AI title"),
+    ([], [MORE], None),
+])
+def test_a_title_in_new_lines_is_taken_as_a_full_read_ranks_it(
+        db, other_db, tmp_path: Path, first: list[tuple[str, ...]], then: list[tuple[str, ...]],
+        title: str | None) -> None:
+    sid = "a0000000-0000-4000-8000-000000000001"
+    root = tmp_path / "projects"
+    f = root / "-home-dev-src-titles" / f"{sid}.jsonl"
+    spec = [("prompt", "how do I list files"), *first, ("prompt", "and hidden ones"), *then]
+    lines = _lines(sid, spec)
+    cut = 2 + len(first)
+    _write(f, lines[:cut])
+    sync_claude_code(root, db=db)
+    _write(f, lines[cut:], "a")
+    assert sync_claude_code(root, db=db).status == "completed"
+    sync_claude_code(root, db=other_db)
+    mine, full = _sessions(db)[sid], _sessions(other_db)[sid]
+    assert mine == full
+    assert mine.get("title") == title
+
+
+def test_a_tool_result_points_to_its_stored_call_hours_back(db, other_db, tmp_path: Path) -> None:
+    """The stored tool_use is found however far back (the search widens from an hour); a
+    result whose call is nowhere in the session keeps the fallback parent, as in a full read."""
+    sid = "a0000000-0000-4000-8000-000000000002"
+    root = tmp_path / "projects"
+    f = root / "-home-dev-src-titles" / f"{sid}.jsonl"
+    lines = _lines(sid, [("prompt", "run it"), ("call", "toolu_far"), ("call", "toolu_near"),
+                         ("prompt", "wait", "30"), ("result", "toolu_near"), ("result", "toolu_far"),
+                         ("result", "toolu_nowhere")])
+    _write(f, lines[:4])
+    sync_claude_code(root, db=db)
+    _write(f, lines[4:], "a")
+    sync_claude_code(root, db=other_db)
+    assert sync_claude_code(root, db=db).merged == 1
+    mine, full = _messages(db), _messages(other_db)
+    assert mine == full
+    assert mine[f"{sid}-5_result_0"]["parentUuid"] == f"{sid}-1_tool_0"
+    assert mine[f"{sid}-4_result_0"]["parentUuid"] == f"{sid}-2_tool_0"
+    assert mine[f"{sid}-6_result_0"]["parentUuid"] == f"{sid}-5"

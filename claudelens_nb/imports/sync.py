@@ -5,9 +5,13 @@
 new, grown, truncated and rewritten files go through the usual import (validation, merge,
 undo, job record) reading only their new bytes, and their checkpoints move on once it is done.
 
-A session read only from where the last sync stopped is partial: it keeps its stored title
-and creation time, and a response whose streamed lines straddle the two syncs keeps its usage
-on one line only (the rule of claude_code_messages: non-sidechain, largest total, earliest).
+A session read only from where the last sync stopped is partial: it keeps its stored creation
+time, and its stored title unless the new lines hold a title line (a custom-title, or an
+ai-title where no custom-title was read before: the precedence of a full read); a response
+whose streamed lines straddle the two syncs keeps its usage on one line only (the rule of
+claude_code_messages: non-sidechain, largest total, earliest). A tool result in the new lines
+whose tool call was read by an earlier sync points to the stored tool_use document, as in a
+full read (found by the session's recent messages, the (sessionId, timestamp) index).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,37 +84,140 @@ def sync_claude_code(
         return SyncResult(job_id=None, status="unchanged", kind=claude_code.KIND,
                           files=plan.counts())
     partial = plan.partial_sessions()
-    existed = {s["sessionId"]: s.get("createdAt") for s in db[names.SESSIONS].find(
-        {"sessionId": {"$in": sorted({f.session for f in todo})}}, {"sessionId": 1, "createdAt": 1})}
+    found = {s["sessionId"]: s for s in db[names.SESSIONS].find(
+        {"sessionId": {"$in": sorted({f.session for f in todo})}},
+        {"sessionId": 1, "createdAt": 1, "startedAt": 1})}
+    existed = {sid: s.get("createdAt") for sid, s in found.items()}
     stored = {sid: created for sid, created in existed.items() if sid in partial}
+    # Sessions stored already of which some file is read from where the last sync stopped.
+    grown = {f.session for f in todo if f.start > 0} & existed.keys()
+    ctx = _Window(db, {sid: found[sid].get("startedAt") for sid in grown},
+                  {f.session for f in plan.files if f.custom_title})
     digest = hashlib.sha256()
     for f in todo:
         digest.update(f"{f.name}\0{f.start}\0{f.end}\0{f.mtime_ns}\n".encode())
     src = Source(claude_code.KIND, "json", root.name, plan.bytes_to_read, digest.hexdigest())
     first_new: dict[str, datetime] = {}
-    src._items = lambda report: _items(root, plan.windows, stored, first_new, report)
+    src._items = lambda report: _items(root, plan.windows, stored, first_new, report, ctx)
     result = import_file(root, strategy="merge", progress=progress, cancel=cancel, db=db, owner=owner,
                          source=src)
     if result.status == "completed":  # sessions new to the database were read whole
         settle_responses(db, {sid: t for sid, t in first_new.items() if sid in existed})
-        checkpoints.save(db, todo, ObjectId(result.job_id) if result.job_id else None)
+        for sid, title in ctx.titles_only.items():  # no message to merge: the title alone
+            db[names.SESSIONS].update_one({"sessionId": sid}, {"$set": {"title": title}})
+        checkpoints.save(db, todo, ObjectId(result.job_id) if result.job_id else None,
+                         ctx.custom_read)
     return SyncResult(**asdict(result), files=plan.counts(), bytes_read=plan.bytes_to_read)
 
 
+@dataclass
+class _Window:
+    """What a sync knows of the stored sessions beyond the lines it reads."""
+
+    db: Database
+    started: dict[str, datetime | None]  # session partly read -> its stored startedAt
+    custom_stored: set[str]  # sessions a custom-title line was read for by an earlier sync
+    custom_read: set[str] = field(default_factory=set)  # ... and by this one
+    # Sessions partly read whose new lines hold a title line but no message -> that title.
+    titles_only: dict[str, str] = field(default_factory=dict)
+
+    def title(self, sid: str, titles: Mapping[str, str]) -> str | None:
+        """A partly read session's title: from its new title lines (as conversation() ranks
+        them), else None (the stored one stays; one derived from the new lines alone is not
+        the session's)."""
+        if titles.get("custom-title"):
+            return titles["custom-title"]
+        if titles.get("ai-title") and sid not in self.custom_stored:
+            return titles["ai-title"]
+        return None
+
+    def link_results(self, conv: dict[str, Any]) -> None:
+        """Point the tool results whose tool call is not among the lines read to the stored
+        tool_use document of that call, as a full read does (claude_code_messages._user)."""
+        sid = conv["id"]
+        seen: set[str] = set()
+        missing: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for m in conv["messages"]:
+            block = m["metadata"].get("messageData")
+            if not isinstance(block, Mapping):
+                continue
+            if m["type"] == "tool_use" and isinstance(block.get("id"), str):
+                seen.add(block["id"])
+            elif m["type"] == "tool_result":
+                tid = block.get("tool_use_id")
+                if isinstance(tid, str) and tid not in seen:
+                    missing[tid].append(m)
+        if missing:
+            for tid, (uuid, _) in self._stored_tool_docs(sid, missing).items():
+                for m in missing[tid]:
+                    m["parent_id"] = uuid
+
+    def _stored_tool_docs(self, sid: str, missing: Mapping[str, list[dict[str, Any]]]
+                          ) -> dict[str, tuple[str, datetime]]:
+        """tool_use id -> (uuid, timestamp) of the latest stored tool_use document of it no
+        later than its first result, looked for backwards from the results a time range at a
+        time (an hour, then twice as far each round) down to the session's start."""
+        top = max(m["timestamp"] for ms in missing.values() for m in ms)
+        floor = self.started.get(sid)
+        want = set(missing)
+        out: dict[str, tuple[str, datetime]] = {}
+        colls = names.message_collection_names(self.db)
+        hi, span, first = top, STREAM_SLACK, True
+        while want:
+            lo = hi - span
+            stamp: dict[str, Any] = {"$lte": hi} if first else {"$lt": hi}
+            if floor is None or lo > floor:
+                stamp["$gte"] = lo
+            query = {"sessionId": sid, "timestamp": stamp, "type": "tool_use"}
+            for coll in colls:
+                for d in self.db[coll].find(query, {"uuid": 1, "timestamp": 1, "messageData.id": 1}):
+                    tid = (d.get("messageData") or {}).get("id")
+                    if tid not in want or not isinstance(d.get("uuid"), str):
+                        continue
+                    ts = _utc(d["timestamp"])
+                    if ts > _utc(min(m["timestamp"] for m in missing[tid])):
+                        continue
+                    if tid not in out or ts >= out[tid][1]:
+                        out[tid] = (d["uuid"], ts)
+            want -= out.keys()
+            if "$gte" not in stamp:
+                break
+            hi, span, first = lo, span * 2, False
+        return out
+
+
+def _utc(ts: datetime) -> datetime:
+    """An aware UTC timestamp (a client may give naive UTC ones back)."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
 def _items(root: Path, windows: dict[str, tuple[int, int]], partial: dict[str, datetime | None],
-           first_new: dict[str, datetime], report: ReadReport) -> Iterator[RawItem]:
-    for conv in claude_code.read(root, report, windows=windows):
+           first_new: dict[str, datetime], report: ReadReport,
+           ctx: _Window) -> Iterator[RawItem]:
+    titles_read: dict[str, dict[str, str]] = {}
+    yielded = set()
+    for conv in claude_code.read(root, report, windows=windows, titles_read=titles_read):
+        sid = conv["id"]
+        yielded.add(sid)
+        titles = titles_read.get(sid, {})
         stamps = [m["timestamp"] for m in conv["messages"] if m["timestamp"] is not None]
         if stamps:
-            first_new[conv["id"]] = min(stamps)
-        if conv["id"] in partial:
-            # Only the new lines were read: what they imply about the whole session is not
-            # known, so the stored title and creation time stay.
-            conv["title"] = None
+            first_new[sid] = min(stamps)
+        if sid in ctx.started:
+            ctx.link_results(conv)
+        if sid in partial:
+            # Only the new lines were read: the stored creation time stays, and the stored
+            # title unless they hold a title line.
+            conv["title"] = ctx.title(sid, titles)
             created = partial[conv["id"]]
             if created is not None and (conv["created_at"] is None or created < conv["created_at"]):
                 conv["created_at"] = created
         yield RawItem(conv, None, None)
+    for sid, titles in titles_read.items():
+        if titles.get("custom-title"):
+            ctx.custom_read.add(sid)
+        if sid not in yielded and sid in partial and (title := ctx.title(sid, titles)):
+            ctx.titles_only[sid] = title
 
 
 def _rank(doc: dict[str, Any]) -> tuple[bool, int]:

@@ -1,7 +1,8 @@
 """Sync checkpoints: how far each Claude Code transcript file has been imported.
 
 One document per file in `sync_checkpoints` (keyed by its absolute path): size, mtime,
-offset (the end of the last complete line imported) and a hash of its head. Planning a sync
+offset (the end of the last complete line imported), a hash of its head, and whether a
+custom-title line of its session was read from it (a later window's ai-title does not beat it). Planning a sync
 only stats files: one whose size and mtime match its checkpoint is not opened at all. A file
 that grew with the same head is read from its offset; a truncated or rewritten one (size
 below the offset, another head, or a new mtime at the same size) is read whole again. A last
@@ -47,6 +48,7 @@ class FileState:
     end: int = 0  # just after the last complete line
     head_sha256: str = ""  # of the first head_len bytes, taken when planned
     head_len: int = 0
+    custom_title: bool = False  # a custom-title line of its session was read from it before
 
     @property
     def session(self) -> str:
@@ -146,6 +148,8 @@ def plan(db: Database, root: Path) -> SyncPlan:
         st = path.stat()
         f = FileState(name, path, st.st_size, st.st_mtime_ns, "new")
         cp = stored.get(str(path))
+        if cp is not None:
+            f.custom_title = bool(cp.get("custom_title"))
         if cp is not None and undone.intersection(cp.get("jobs", ())):
             f.state = "undone"  # an import of its lines was undone: read it all again
         elif cp is not None and cp["size"] == f.size and cp["mtime_ns"] == f.mtime_ns:
@@ -176,8 +180,10 @@ def _undone_jobs(db: Database, job_ids: set[Any]) -> set[Any]:
     return out
 
 
-def save(db: Database, done: Iterable[FileState], job_id: Any = None) -> None:
-    """Record that each file was imported up to its `end`, by import job `job_id`.
+def save(db: Database, done: Iterable[FileState], job_id: Any = None,
+         custom_titled: set[str] | frozenset[str] = frozenset()) -> None:
+    """Record that each file was imported up to its `end`, by import job `job_id`;
+    `custom_titled`: the sessions a custom-title line was read for.
 
     The checkpoint keeps the last JOBS_KEPT jobs that read the file: when one of them is
     undone, the next sync reads the file whole again.
@@ -188,6 +194,10 @@ def save(db: Database, done: Iterable[FileState], job_id: Any = None) -> None:
         update: dict[str, Any] = {"$set": {
             "size": f.size, "mtime_ns": f.mtime_ns, "offset": f.end, "head_len": f.head_len,
             "head_sha256": f.head_sha256, "synced_at": now}}
+        if f.session in custom_titled:
+            update["$set"]["custom_title"] = True
+        elif f.start == 0:
+            update["$unset"] = {"custom_title": ""}
         if f.start == 0:
             update["$set"]["jobs"] = [job_id] if job_id is not None else []
         elif job_id is not None:

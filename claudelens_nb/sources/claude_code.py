@@ -251,8 +251,10 @@ class _UnitReader:
     """Builds a project folder's sessions one at a time, in order of their first line."""
 
     def __init__(self, entries: list[archive.Entry], report: ReadReport,
-                 taken: set[str], yielded: set[str], project: tuple[str, str]) -> None:
+                 taken: set[str], yielded: set[str], project: tuple[str, str],
+                 titles_read: dict[str, dict[str, str]] | None = None) -> None:
         self.report = report
+        self.titles_read = titles_read
         self.project = project
         self.plan = _plan(entries, report)
         self.seq = itertools.count()
@@ -295,6 +297,8 @@ class _UnitReader:
             del self.report.skipped["summary (leaf not found)"]
         for sid in set(plan.titles) - self.done:
             self.report.skipped["title of a session without messages"] += len(plan.titles[sid])
+            if self.titles_read is not None:
+                self.titles_read.setdefault(sid, dict(plan.titles[sid]))
 
     def _finish(self, sid: str) -> dict[str, Any] | None:
         self.done.add(sid)
@@ -327,6 +331,8 @@ class _UnitReader:
                 if best is None or (ln.ts, n) >= best[:2]:
                     best = (ln.ts, n, text, ln.obj["uuid"])
         titles = self.plan.titles.get(sid, {})
+        if self.titles_read is not None:
+            self.titles_read[sid] = dict(titles)
         return conversation(sid, lines, best[2] if best else None, titles, self.report,
                             self.project, best[3] if best else None)
 
@@ -353,12 +359,16 @@ def _projects_root(path: Path) -> Path:
 
 def read(path: Path, report: ReadReport,
          windows: Mapping[str, tuple[int, int]] | None = None, *,
-         limits: Limits = DEFAULT_LIMITS) -> Iterator[dict[str, Any]]:
+         limits: Limits = DEFAULT_LIMITS,
+         titles_read: dict[str, dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
     """Canonical conversations from Claude Code transcripts, one project folder at a time.
 
     `windows` (relative file name -> byte range; see checkpoints.py) reads only those files,
     each only in its range: what an incremental sync has not imported yet. A zip is read in
-    place under `limits` (the import's zip defence, security.open_zip).
+    place under `limits` (the import's zip defence, security.open_zip). `titles_read`, when
+    given, gets each yielded session's title lines read (kind -> text; {} for none), so that a
+    windowed read can tell a title from its lines from one derived from the lines alone, and
+    those of the sessions read without any message line (a window holding a title alone).
     """
     report.kind = KIND
     path = _projects_root(Path(path))
@@ -372,4 +382,5 @@ def read(path: Path, report: ReadReport,
         yielded: set[str] = set()
         for key in sorted(units):
             project = _project(path, key)
-            yield from _UnitReader(units[key], report, taken, yielded, project).conversations()
+            yield from _UnitReader(units[key], report, taken, yielded, project,
+                                   titles_read).conversations()
