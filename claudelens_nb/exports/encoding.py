@@ -11,7 +11,6 @@ the encoded messages and re-encodes only the messages it had to change.
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -72,6 +71,7 @@ def encode_conversations(convs: list[dict[str, Any]], sanitizer: Sanitizer | Non
     """
     heads: list[bytes] = []
     parts: list[bytes] = []
+    messages: list[dict[str, Any]] = []
     starts: list[int] = []
     for conv in convs:
         if sanitizer is not None:
@@ -84,12 +84,10 @@ def encode_conversations(convs: list[dict[str, Any]], sanitizer: Sanitizer | Non
             conv["messages"] = msgs
         starts.append(len(parts))
         parts += [encode(m) for m in msgs]
+        messages += msgs
     if sanitizer is not None:
-        for i in sanitizer.to_check(parts):
-            c = bisect_right(starts, i) - 1
-            msg = convs[c]["messages"][i - starts[c]]
-            sanitizer.message(msg)
-            parts[i] = encode(msg)
+        for i in sanitizer.messages(messages, parts):
+            parts[i] = encode(messages[i])
     starts.append(len(parts))
     return [head.replace(_TOKEN, b"[" + b",".join(parts[starts[c]:starts[c + 1]]) + b"]", 1)
             for c, head in enumerate(heads)]

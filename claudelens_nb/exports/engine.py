@@ -314,7 +314,7 @@ class _Run:
         except LateMessage:
             # A session's endedAt is behind its messages: start again, fetching by id.
             self._reset()
-            self.reader = by_chunks(db, self.flt, opts.chunk_size, by_date=self.format.order != "any")
+            self.reader = by_chunks(db, self.flt, opts.chunk_size, order=self.format.order)
             sanitizer, members, n_convs, n_msgs = self._write(base, meta, t.conversations)
         assert self.writer is not None
         self.writer.close()

@@ -169,9 +169,10 @@ class MarkdownWriter:
         assert self._fh is not None, "writer is closed"
         for conv in conversations:
             self.count += 1
-            if self._side is None or self._position is None:
+            if self._position is None:
                 self._fh.write(conversation_markdown(self.count, conv))
                 continue
+            assert self._side is not None  # opened with the position
             place = self._position(conv["id"])
             data = conversation_markdown(place + 1, conv).encode("utf-8")
             self._placed.append((place, self._side.tell(), len(data)))

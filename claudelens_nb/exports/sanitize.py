@@ -281,6 +281,13 @@ class Sanitizer:
         for conv in convs:
             self.header(conv)
             msgs += [m for m in conv.get("messages") or () if isinstance(m, dict)]
-        encoded = [orjson.dumps(m, default=str, option=orjson.OPT_NON_STR_KEYS) for m in msgs]
-        for i in self.to_check(encoded):
-            self._walk_dict(msgs[i])
+        self.messages(msgs, [orjson.dumps(m, default=str, option=orjson.OPT_NON_STR_KEYS)
+                             for m in msgs])
+
+    def messages(self, msgs: list[dict[str, Any]], encoded: list[bytes]) -> list[int]:
+        """Sanitise in place the messages whose JSON (`encoded`, one per message) a rule
+        could change; which ones they were."""
+        changed = self.to_check(encoded)
+        for i in changed:
+            self.message(msgs[i])
+        return changed

@@ -157,6 +157,7 @@ class _Window:
         """tool_use id -> (uuid, timestamp) of the latest stored tool_use document of it no
         later than its first result, looked for backwards from the results a time range at a
         time (an hour, then twice as far each round) down to the session's start."""
+        first_result = {tid: _utc(min(m["timestamp"] for m in ms)) for tid, ms in missing.items()}
         top = max(m["timestamp"] for ms in missing.values() for m in ms)
         floor = self.started.get(sid)
         want = set(missing)
@@ -175,7 +176,7 @@ class _Window:
                     if tid not in want or not isinstance(d.get("uuid"), str):
                         continue
                     ts = _utc(d["timestamp"])
-                    if ts > _utc(min(m["timestamp"] for m in missing[tid])):
+                    if ts > first_result[tid]:
                         continue
                     if tid not in out or ts >= out[tid][1]:
                         out[tid] = (d["uuid"], ts)

@@ -2,12 +2,12 @@
 
 One document per file in `sync_checkpoints` (keyed by its absolute path): size, mtime,
 offset (the end of the last complete line imported), a hash of its head, and whether a
-custom-title line of its session was read from it (a later window's ai-title does not beat it). Planning a sync
-only stats files: one whose size and mtime match its checkpoint is not opened at all. A file
-that grew with the same head is read from its offset; a truncated or rewritten one (size
-below the offset, another head, or a new mtime at the same size) is read whole again. A last
-line without its newline is left for the next sync (Claude Code may be writing it), unless it
-is one whole JSON object already.
+custom-title line of its session was read from it (a later window's ai-title does not beat
+it). Planning a sync only stats files: one whose size and mtime match its checkpoint is not
+opened at all. A file that grew with the same head is read from its offset; a truncated or
+rewritten one (size below the offset, another head, or a new mtime at the same size) is read
+whole again. A last line without its newline is left for the next sync (Claude Code may be
+writing it), unless it is one whole JSON object already.
 """
 
 from __future__ import annotations

@@ -40,4 +40,4 @@ def open_stream(db: Database, flt: Filter, *, order: str, matched: int,
         total = db[names.SESSIONS].estimated_document_count()
         if total and matched >= SCAN_SHARE * total and scan_available(db):
             return CollectionScan(db, flt)
-    return by_chunks(db, flt, chunk_size, by_date=order != "any")
+    return by_chunks(db, flt, chunk_size, order=order)

@@ -21,6 +21,7 @@ from pymongo.database import Database
 
 from ... import records
 from ...filters import (
+    SESSION_ORDER,
     Filter,
     coerce_filter,
     get_db,
@@ -37,10 +38,9 @@ from ...store import collections as names
 # one to datetime.UTC).
 _CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
 
-
 FETCH_IDS = 20  # conversations per query
 MAX_CHUNK_MESSAGES = 4000
-BY_DATE = [("startedAt", 1), ("sessionId", 1)]
+BY_DATE = SESSION_ORDER  # oldest first, ties by id
 BY_ID = [("sessionId", 1)]
 _END = object()
 
@@ -118,11 +118,10 @@ def iter_conversations(
         yield build_chunk(fetch_raw_chunk(db, flt, chunk, coll_names))
 
 
-
-
-def by_chunks(db: Database, flt: Filter, chunk_size: int, *, by_date: bool) -> Prefetch:
-    """Chunks of conversations fetched by id, oldest first or in id order."""
-    return Prefetch(db, flt, plan_chunks(db, flt, chunk_size, BY_DATE if by_date else BY_ID))
+def by_chunks(db: Database, flt: Filter, chunk_size: int, *, order: str) -> Prefetch:
+    """Chunks of conversations fetched by id: in id order for a format whose `order`
+    (formats.Format.order) is "any", else oldest first."""
+    return Prefetch(db, flt, plan_chunks(db, flt, chunk_size, BY_ID if order == "any" else BY_DATE))
 
 
 def plan_chunks(db: Database, flt: Filter, chunk_size: int,
